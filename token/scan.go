@@ -396,10 +396,11 @@ func (s *nameSet) add(name string) bool {
 	return true
 }
 
-// foldsToAny reports whether name is a case variant of one of known.
+// foldsToAny reports whether name is a case variant of one of known,
+// equal to it under Unicode case folding but not byte for byte.
 func foldsToAny(name string, known []string) bool {
 	for _, k := range known {
-		if strings.EqualFold(name, k) {
+		if name != k && strings.EqualFold(name, k) {
 			return true
 		}
 	}
