@@ -1,0 +1,49 @@
+// Package storage defines what stagedoor keeps: apps, API keys, custom roles,
+// service signing keys, revocations, refresh tokens and the audit log, behind
+// the Storage interface that every backend implements.
+//
+// # Operations
+//
+// Every operation is atomic and named after what it does (RevokeAPIKey,
+// RotateSigningKeys, UseRefreshToken) rather than offering Get+Update pairs, so
+// that races between nodes are settled by the backend: of many concurrent
+// callers exactly one wins, and the others get ErrConflict, ErrAlreadyExists or
+// ErrReused. Each operation takes a context.Context first.
+//
+// # Audit
+//
+// Mutations that an administrator audits take an audit *AuditEntry argument
+// (nil for none). The backend writes the entry in the same transaction as the
+// mutation: either both are stored or neither is. Standalone events, such as a
+// token being minted, are appended with AppendAudit. Audit details never carry
+// secrets.
+//
+// # Revocations as a feed
+//
+// Revocations carry a sequence number assigned by the backend. Sequence numbers
+// are strictly increasing in commit order, so a reader that remembers the last
+// one it saw and asks for those after it (ListRevocations) never misses one.
+// Revoking an API key or a refresh family records the matching Revocation in
+// the same transaction.
+//
+// # Change feed
+//
+// Changes reports committed changes to apps, API keys, roles, signing keys and
+// revocations, so that nodes can reload what they cache. A Change is a hint,
+// not the data: consumers reload from the store. A ChangeResync tells a
+// consumer that changes may have been missed and that it must reload
+// everything it caches from its last cursor.
+//
+// # Times
+//
+// Times are stored in UTC with at least millisecond precision; stored times
+// are returned in UTC. A zero time.Time means "not set" for optional times
+// (RevokedAt, UsedAt, ActivatedAt, RetiredAt, PublishUntil, IssuedBefore); a
+// zero CreatedAt, or a zero audit Time, is replaced by the current time.
+//
+// # Errors
+//
+// Backends return the sentinel errors of this package, possibly wrapped with
+// context; callers test them with errors.Is. They are mapped to protocol
+// status codes elsewhere.
+package storage

@@ -1,0 +1,92 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// RevocationKind says which tokens a revocation matches.
+type RevocationKind string
+
+// The kinds of revocation. Value holds the token ID, user ID, room name, API
+// key ID or refresh family ID; RevocationIssuedBefore matches the app's tokens
+// issued before IssuedBefore.
+const (
+	RevocationTokenID       RevocationKind = "token_id"
+	RevocationUserID        RevocationKind = "user_id"
+	RevocationRoom          RevocationKind = "room"
+	RevocationIssuedBefore  RevocationKind = "issued_before"
+	RevocationAPIKey        RevocationKind = "api_key"
+	RevocationRefreshFamily RevocationKind = "refresh_family"
+)
+
+// Valid reports whether k is a known kind.
+func (k RevocationKind) Valid() bool {
+	switch k {
+	case RevocationTokenID, RevocationUserID, RevocationRoom,
+		RevocationIssuedBefore, RevocationAPIKey, RevocationRefreshFamily:
+		return true
+	}
+	return false
+}
+
+// Revocation makes matching tokens of an app invalid before they expire.
+type Revocation struct {
+	// Seq is assigned by the store, strictly increasing in commit order.
+	Seq int64
+	// AppID is the app whose tokens are revoked; the app must exist.
+	AppID string
+	// Kind says what Value matches.
+	Kind RevocationKind
+	// Value is what the revoked tokens carry, per Kind.
+	Value string
+	// IssuedBefore limits the revocation to tokens issued before it; it is
+	// required for RevocationIssuedBefore and optional otherwise.
+	IssuedBefore time.Time
+	// CreatedAt is when the revocation was made.
+	CreatedAt time.Time
+	// ExpiresAt is when no matching token can still be alive, after which the
+	// revocation may be pruned.
+	ExpiresAt time.Time
+}
+
+// Validate reports ErrInvalid if the revocation lacks an app, a known kind,
+// an expiry, or the value or time its kind needs.
+func (r Revocation) Validate() error {
+	switch {
+	case r.AppID == "":
+		return fmt.Errorf("revocation needs an app: %w", ErrInvalid)
+	case !r.Kind.Valid():
+		return fmt.Errorf("revocation kind %q: %w", r.Kind, ErrInvalid)
+	case r.ExpiresAt.IsZero():
+		return fmt.Errorf("revocation needs an expiry: %w", ErrInvalid)
+	case r.Kind == RevocationIssuedBefore && r.IssuedBefore.IsZero():
+		return fmt.Errorf("revocation of kind %s needs a time: %w", r.Kind, ErrInvalid)
+	case r.Kind != RevocationIssuedBefore && r.Value == "":
+		return fmt.Errorf("revocation of kind %s needs a value: %w", r.Kind, ErrInvalid)
+	}
+	return nil
+}
+
+// RevocationQuery selects revocations to list.
+type RevocationQuery struct {
+	// AfterSeq keeps only revocations with a greater Seq.
+	AfterSeq int64
+	// AppID keeps only one app's revocations; empty keeps every app's.
+	AppID string
+	// Limit caps how many are returned; zero or less means no cap.
+	Limit int
+}
+
+// Revocations stores revocations.
+type Revocations interface {
+	// AddRevocation stores r, ignoring its Seq, and returns it as stored. It
+	// returns ErrNotFound if the app does not exist.
+	AddRevocation(ctx context.Context, r Revocation, audit *AuditEntry) (Revocation, error)
+	// ListRevocations returns the revocations q selects, ordered by Seq.
+	ListRevocations(ctx context.Context, q RevocationQuery) ([]Revocation, error)
+	// PruneRevocations deletes the revocations whose ExpiresAt is not after
+	// now and returns how many it deleted. Sequence numbers are never reused.
+	PruneRevocations(ctx context.Context, now time.Time) (int, error)
+}

@@ -1,0 +1,73 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/stagedoor/stagedoor/internal/storage"
+)
+
+const appColumns = `id, name, session_policy, created_at`
+
+// CreateApp implements storage.Apps.
+func (s *Store) CreateApp(ctx context.Context, app storage.App, audit *storage.AuditEntry) error {
+	if err := app.Validate(); err != nil {
+		return err
+	}
+	if app.SessionPolicy == "" {
+		app.SessionPolicy = storage.DefaultSessionPolicy
+	}
+	return s.write(ctx, audit, func(tx *sql.Tx) ([]storage.Change, error) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?, ?, ?, ?)`,
+			app.ID, app.Name, app.SessionPolicy, millis(orNow(app.CreatedAt)))
+		if isUnique(err) {
+			return nil, fmt.Errorf("app %q (%s): %w", app.ID, app.Name, storage.ErrAlreadyExists)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: create app: %w", err)
+		}
+		return []storage.Change{{Kind: storage.ChangeApp, AppID: app.ID}}, nil
+	})
+}
+
+// GetApp implements storage.Apps.
+func (s *Store) GetApp(ctx context.Context, id string) (storage.App, error) {
+	return s.getApp(ctx, `WHERE id = ?`, id)
+}
+
+// GetAppByName implements storage.Apps.
+func (s *Store) GetAppByName(ctx context.Context, name string) (storage.App, error) {
+	return s.getApp(ctx, `WHERE name = ?`, name)
+}
+
+func (s *Store) getApp(ctx context.Context, where, arg string) (storage.App, error) {
+	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.App{}, fmt.Errorf("app %q: %w", arg, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.App{}, fmt.Errorf("sqlite: get app: %w", err)
+	}
+	return a, nil
+}
+
+// ListApps implements storage.Apps.
+func (s *Store) ListApps(ctx context.Context) ([]storage.App, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list apps: %w", err)
+	}
+	return collect(rows, scanApp)
+}
+
+func scanApp(row scanner) (storage.App, error) {
+	var a storage.App
+	var created int64
+	if err := row.Scan(&a.ID, &a.Name, &a.SessionPolicy, &created); err != nil {
+		return storage.App{}, err
+	}
+	a.CreatedAt = fromMillis(created)
+	return a, nil
+}

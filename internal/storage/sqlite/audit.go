@@ -1,0 +1,57 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/stagedoor/stagedoor/internal/storage"
+)
+
+const auditColumns = `seq, occurred_at, actor, action, app_id, target, detail`
+
+// AppendAudit implements storage.AuditLog.
+func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) (storage.AuditEntry, error) {
+	if err := e.Validate(); err != nil {
+		return storage.AuditEntry{}, err
+	}
+	var stored storage.AuditEntry
+	err := s.write(ctx, nil, func(tx *sql.Tx) ([]storage.Change, error) {
+		var err error
+		stored, err = appendAudit(ctx, tx, e)
+		return nil, err
+	})
+	return stored, err
+}
+
+// appendAudit inserts e in tx and returns it as stored.
+func appendAudit(ctx context.Context, tx *sql.Tx, e storage.AuditEntry) (storage.AuditEntry, error) {
+	e.Time = truncate(orNow(e.Time))
+	err := tx.QueryRowContext(ctx, `INSERT INTO audit_log (occurred_at, actor, action, app_id, target, detail)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
+		millis(e.Time), e.Actor, e.Action, e.AppID, e.Target, e.Detail).Scan(&e.Seq)
+	if err != nil {
+		return storage.AuditEntry{}, fmt.Errorf("sqlite: append audit: %w", err)
+	}
+	return e, nil
+}
+
+// ListAudit implements storage.AuditLog.
+func (s *Store) ListAudit(ctx context.Context, q storage.AuditQuery) ([]storage.AuditEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log
+		WHERE seq > ? AND (? = '' OR app_id = ?) ORDER BY seq`+limitClause(q.Limit), q.AfterSeq, q.AppID, q.AppID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	return collect(rows, scanAudit)
+}
+
+func scanAudit(row scanner) (storage.AuditEntry, error) {
+	var e storage.AuditEntry
+	var at int64
+	if err := row.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.AppID, &e.Target, &e.Detail); err != nil {
+		return storage.AuditEntry{}, err
+	}
+	e.Time = fromMillis(at)
+	return e, nil
+}

@@ -1,0 +1,137 @@
+// Package sqlite is the embedded storage backend: one SQLite database file,
+// for a single node or for development.
+//
+// The database runs in WAL mode with synchronous=FULL, so a commit that
+// returned survives a crash of the process or the machine. Write transactions
+// begin with BEGIN IMMEDIATE and wait on a busy timeout, so concurrent
+// writers queue instead of failing. Changes are fanned out in-process after
+// each commit; the database is not meant to be shared by several processes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/feed"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Store is a storage.Storage kept in a SQLite database file.
+type Store struct {
+	db  *sql.DB
+	hub *feed.Hub
+}
+
+// Open opens, creating it if needed, the database at path and migrates its
+// schema. It returns an error wrapping storage.ErrSchemaTooNew if the
+// database was migrated by a newer version.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return &Store{db: db, hub: feed.NewHub()}, nil
+}
+
+// dsn returns the data source name that opens path durably, with foreign
+// keys enforced and write transactions taking the write lock up front.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close ends every change subscription and closes the database.
+func (s *Store) Close() error {
+	s.hub.Close()
+	return s.db.Close()
+}
+
+// Changes implements storage.ChangeFeed.
+func (s *Store) Changes(ctx context.Context) (<-chan storage.Change, error) {
+	return s.hub.Subscribe(ctx)
+}
+
+// write runs fn in a write transaction together with the audit entry, if
+// any, and publishes the changes fn returns once the transaction committed.
+func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx *sql.Tx) ([]storage.Change, error)) error {
+	if audit != nil {
+		if err := audit.Validate(); err != nil {
+			return err
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	changes, err := fn(tx)
+	if err == nil && audit != nil {
+		_, err = appendAudit(ctx, tx, *audit)
+	}
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	s.hub.Publish(changes...)
+	return nil
+}
+
+// isUnique reports whether err is a violated primary key or unique
+// constraint.
+func isUnique(err error) bool {
+	var e *sqlitedriver.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// exists reports whether query, selecting one row by args, finds it.
+func exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlite: %w", err)
+	}
+	return true, nil
+}
+
+// requireApp returns storage.ErrNotFound if the app does not exist.
+func requireApp(ctx context.Context, tx *sql.Tx, appID string) error {
+	ok, err := exists(ctx, tx, `SELECT 1 FROM apps WHERE id = ?`, appID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("app %q: %w", appID, storage.ErrNotFound)
+	}
+	return nil
+}
+
+// rowsAffected returns how many rows res changed.
+func rowsAffected(res sql.Result) (int, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,29 @@
+package storage
+
+import "context"
+
+// Storage is everything stagedoor keeps. Backends implement it; the conformance
+// suite in package storagetest checks that they all behave alike.
+type Storage interface {
+	Apps
+	APIKeys
+	Roles
+	SigningKeys
+	Revocations
+	RefreshTokens
+	AuditLog
+	ChangeFeed
+
+	// Close releases the backend's resources and ends every change
+	// subscription.
+	Close() error
+}
+
+// ChangeFeed reports committed changes.
+type ChangeFeed interface {
+	// Changes subscribes to the changes committed from now on, by this node or
+	// another one sharing the database. The channel is closed when ctx is done
+	// or the store is closed. A consumer that falls behind receives a
+	// ChangeResync in place of what it missed.
+	Changes(ctx context.Context) (<-chan Change, error)
+}

@@ -1,0 +1,22 @@
+// Package storagetest is the conformance suite every storage backend passes.
+package storagetest
+
+import (
+	"testing"
+
+	"github.com/stagedoor/stagedoor/internal/storage"
+)
+
+// Run runs the conformance suite against the backend that open creates. Each
+// call of open must return a new, empty store and arrange for it to be
+// closed when t ends.
+func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
+	t.Run("Apps", func(t *testing.T) { testApps(t, open) })
+	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open) })
+	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
+	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open) })
+	t.Run("Revocations", func(t *testing.T) { testRevocations(t, open) })
+	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("Changes", func(t *testing.T) { testChanges(t, open) })
+}
