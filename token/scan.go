@@ -17,6 +17,14 @@ type scanner struct {
 
 const maxDepth = 32
 
+// plain marks the ASCII bytes that stand for themselves in a JSON string.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // maxDate is 9999-12-31T23:59:59Z, the largest accepted numeric date.
 const maxDate = 253402300799
 
@@ -92,6 +100,15 @@ func (d *scanner) str() (string, error) {
 	d.i++
 	start := d.i
 	for d.i < len(d.s) {
+		for d.i+8 <= len(d.s) && plain8(d.s[d.i:d.i+8]) {
+			d.i += 8
+		}
+		for d.i < len(d.s) && plain[d.s[d.i]] {
+			d.i++
+		}
+		if d.i == len(d.s) {
+			break
+		}
 		c := d.s[d.i]
 		switch {
 		case c == '"':
@@ -113,6 +130,17 @@ func (d *scanner) str() (string, error) {
 		}
 	}
 	return "", malformed("unterminated string")
+}
+
+// plain8 reports whether all of the 8 bytes of s are plain: it checks a
+// little-endian word for control bytes, quotes, backslashes and non-ASCII.
+func plain8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	quote, backslash := w^(ones*'"'), w^(ones*'\\')
+	special := (w - ones*0x20) | (quote-ones)&^quote | (backslash-ones)&^backslash | w
+	return special&highs == 0
 }
 
 // unescape finishes a string that started at start and has an escape at

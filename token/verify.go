@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -194,22 +195,24 @@ func decode(token string, maxSize int, sc *scratch) (parts, error) {
 	if len(token) > maxSize {
 		return t, ErrTooLarge
 	}
-	d1, d2 := -1, -1
-	for i := 0; i < len(token); i++ {
-		switch c := token[i]; {
-		case base64URL[c]:
-		case c == '.' && d1 < 0:
-			d1 = i
-		case c == '.' && d2 < 0:
-			d2 = i
-		case c == '.':
-			return t, malformed("more than two dots")
-		default:
-			return t, malformed("character outside base64url")
-		}
+	var bad byte
+	i := 0
+	for ; i+4 <= len(token); i += 4 {
+		bad |= notB64[token[i]] | notB64[token[i+1]] | notB64[token[i+2]] | notB64[token[i+3]]
 	}
-	if d2 < 0 {
+	for ; i < len(token); i++ {
+		bad |= notB64[token[i]]
+	}
+	if bad != 0 {
+		return t, malformed("character outside base64url")
+	}
+	d1 := strings.IndexByte(token, '.')
+	d2 := strings.IndexByte(token[d1+1:], '.') + d1 + 1
+	if d1 < 0 || d2 == d1 {
 		return t, malformed("fewer than two dots")
+	}
+	if strings.IndexByte(token[d2+1:], '.') >= 0 {
+		return t, malformed("more than two dots")
 	}
 	sc.buf = grow(sc.buf, padSize+len(token))
 	copy(sc.buf[padSize:], token)
@@ -232,10 +235,13 @@ func decode(token string, maxSize int, sc *scratch) (parts, error) {
 
 var strict = b64.Strict()
 
-// base64URL marks the characters of the base64url alphabet.
-var base64URL = func() (t [256]bool) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
-		t[c] = true
+// notB64 is 1 for the bytes that are neither base64url nor a dot.
+var notB64 = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 1
+	}
+	for _, c := range []byte(".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = 0
 	}
 	return t
 }()
