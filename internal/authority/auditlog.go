@@ -1,0 +1,69 @@
+package authority
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/stagedoor/stagedoor/internal/storage"
+)
+
+// auditWriter appends frequent audit entries (tokens minted) off the
+// request path, so that minting does not wait on a durable commit. Entries
+// queue in memory and are written in order; close flushes what is queued.
+type auditWriter struct {
+	store storage.AuditLog
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	queue []storage.AuditEntry
+	wake  chan struct{}
+	done  chan struct{}
+}
+
+func newAuditWriter(store storage.AuditLog, log *slog.Logger) *auditWriter {
+	return &auditWriter{store: store, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (w *auditWriter) add(e storage.AuditEntry) {
+	w.mu.Lock()
+	w.queue = append(w.queue, e)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run writes queued entries until ctx ends, then flushes.
+func (w *auditWriter) run(ctx context.Context) {
+	defer close(w.done)
+	for {
+		select {
+		case <-ctx.Done():
+			w.flush(context.WithoutCancel(ctx))
+			return
+		case <-w.wake:
+			w.flush(ctx)
+		}
+	}
+}
+
+func (w *auditWriter) flush(ctx context.Context) {
+	w.mu.Lock()
+	batch := w.queue
+	w.queue = nil
+	w.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	for i, e := range batch {
+		if _, err := w.store.AppendAudit(ctx, e); err != nil {
+			w.log.Error("audit entries lost", "count", len(batch)-i, "err", err)
+			return
+		}
+	}
+}
+
+// close waits for run to finish flushing; ctx of run must be done.
+func (w *auditWriter) close() { <-w.done }

@@ -1,0 +1,201 @@
+// Package authority is stagedoor's heart: the use cases (issue, refresh,
+// verify, revoke, manage apps, keys and roles) over access rules and storage.
+// It speaks no HTTP; internal/server is its thin shell.
+package authority
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// Config holds an Authority's dependencies.
+type Config struct {
+	Store  storage.Storage
+	Box    *secret.Box
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Leeway is the clock skew tolerated on exp, nbf and iat; default 30s.
+	Leeway time.Duration
+	// CacheSize bounds the cache of verified tokens; default 100000.
+	CacheSize int
+	// PollInterval is how often the store is read for changes made by other
+	// processes that the change feed may not report; default 1s.
+	PollInterval time.Duration
+}
+
+// Authority runs stagedoor's use cases. Its methods are safe for concurrent use.
+type Authority struct {
+	store  storage.Storage
+	box    *secret.Box
+	log    *slog.Logger
+	now    func() time.Time
+	leeway time.Duration
+	poll   time.Duration
+
+	keys     keyRing
+	revs     *revocationIndex
+	cache    *verifiedCache
+	verifier *token.Verifier
+	audit    *auditWriter
+	stop     context.CancelFunc
+	// lastPrune is only touched by the follow goroutine.
+	lastPrune time.Time
+
+	mu      sync.RWMutex
+	apps    map[string]storage.App
+	apiKeys map[string]*apiKeyEntry
+	roles   map[string][]access.Role // app → custom roles
+}
+
+// New returns an Authority over cfg.Store. Call Start before use.
+func New(cfg Config) *Authority {
+	a := &Authority{
+		store:  cfg.Store,
+		box:    cfg.Box,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		leeway: cfg.Leeway,
+		poll:   cfg.PollInterval,
+		revs:   newRevocationIndex(),
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.leeway == 0 {
+		a.leeway = 30 * time.Second
+	}
+	if a.poll == 0 {
+		a.poll = time.Second
+	}
+	size := cfg.CacheSize
+	if size == 0 {
+		size = 100_000
+	}
+	a.cache = newVerifiedCache(size)
+	a.verifier = token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now))
+	a.audit = newAuditWriter(a.store, a.log)
+	return a
+}
+
+// Start loads what the authority keeps in memory, creating the first signing
+// keys if the store has none, and follows the store's changes until ctx ends.
+func (a *Authority) Start(ctx context.Context) error {
+	if err := a.ensureSigningKeys(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	if err := a.reload(ctx); err != nil {
+		return err
+	}
+	ctx, a.stop = context.WithCancel(ctx)
+	changes, err := a.store.Changes(ctx)
+	if err != nil {
+		a.stop()
+		return fmt.Errorf("change feed: %w", err)
+	}
+	go a.follow(ctx, changes)
+	go a.audit.run(ctx)
+	return nil
+}
+
+// Close stops following the store and flushes the audit log. Call it once,
+// after a successful Start.
+func (a *Authority) Close() {
+	a.stop()
+	a.audit.close()
+}
+
+// reload reads everything the authority keeps in memory.
+func (a *Authority) reload(ctx context.Context) error {
+	if err := a.loadSigningKeys(ctx); err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
+	if err := a.loadCatalog(ctx); err != nil {
+		return err
+	}
+	return a.syncRevocations(ctx)
+}
+
+// syncRevocations reads the revocations made since the last one seen.
+func (a *Authority) syncRevocations(ctx context.Context) error {
+	for {
+		cursor, _ := a.revs.state()
+		rs, err := a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: cursor, Limit: 1000})
+		if err != nil {
+			return fmt.Errorf("load revocations: %w", err)
+		}
+		a.revs.add(rs...)
+		a.markRevokedKeys(rs)
+		if len(rs) < 1000 {
+			return nil
+		}
+	}
+}
+
+// follow keeps the in-memory views current: at once on a change reported by
+// the feed, and every poll interval for changes made by other processes.
+func (a *Authority) follow(ctx context.Context, changes <-chan storage.Change) {
+	tick := time.NewTicker(a.poll)
+	defer tick.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case ch, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+			if ch.Kind == storage.ChangeRevocation {
+				err = a.syncRevocations(ctx)
+			} else {
+				err = a.reload(ctx)
+			}
+		case <-tick.C:
+			err = a.reload(ctx)
+			if err == nil {
+				err = a.prune(ctx)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("refreshing from the store failed", "err", err)
+		}
+	}
+}
+
+// prune drops expired rows, at most once a minute.
+func (a *Authority) prune(ctx context.Context) error {
+	now := a.now()
+	if now.Sub(a.lastPrune) < time.Minute {
+		return nil
+	}
+	a.lastPrune = now
+	if _, err := a.store.PruneRevocations(ctx, now); err != nil {
+		return err
+	}
+	if _, err := a.store.PruneRefreshTokens(ctx, now); err != nil {
+		return err
+	}
+	return a.pruneSigningKeys(ctx)
+}
+
+// Ready reports whether the store answers.
+func (a *Authority) Ready(ctx context.Context) error {
+	if _, err := a.store.ListSigningKeys(ctx); err != nil {
+		return errors.Join(ErrUnavailable, err)
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package authority
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// apiKeyEntry is an API key as the authority keeps it in memory: its secret
+// opened once, and ready as an HS256 verification key.
+type apiKeyEntry struct {
+	key    storage.APIKey
+	kind   access.KeyKind
+	secret []byte
+	hmac   *token.Key
+}
+
+func apiKeyAAD(id string) string { return "api_key:" + id }
+
+// loadCatalog reads apps, API keys and custom roles.
+func (a *Authority) loadCatalog(ctx context.Context) error {
+	apps, err := a.store.ListApps(ctx)
+	if err != nil {
+		return fmt.Errorf("load apps: %w", err)
+	}
+	keys, err := a.store.ListAPIKeys(ctx, "")
+	if err != nil {
+		return fmt.Errorf("load api keys: %w", err)
+	}
+	appMap := make(map[string]storage.App, len(apps))
+	roleMap := make(map[string][]access.Role, len(apps))
+	for _, app := range apps {
+		appMap[app.ID] = app
+		stored, err := a.store.ListRoles(ctx, app.ID)
+		if err != nil {
+			return fmt.Errorf("load roles: %w", err)
+		}
+		for _, r := range stored {
+			role, err := roleFromStore(r)
+			if err != nil {
+				a.log.Warn("skipping unusable custom role", "app", app.ID, "role", r.Name, "err", err)
+				continue
+			}
+			roleMap[app.ID] = append(roleMap[app.ID], role)
+		}
+	}
+	a.mu.RLock()
+	old := a.apiKeys
+	a.mu.RUnlock()
+	keyMap := make(map[string]*apiKeyEntry, len(keys))
+	for _, k := range keys {
+		if e, ok := old[k.ID]; ok && e.key.RevokedAt.Equal(k.RevokedAt) {
+			keyMap[k.ID] = e
+			continue
+		}
+		e, err := a.openAPIKey(k)
+		if err != nil {
+			return err
+		}
+		keyMap[k.ID] = e
+	}
+	a.mu.Lock()
+	a.apps, a.apiKeys, a.roles = appMap, keyMap, roleMap
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Authority) openAPIKey(k storage.APIKey) (*apiKeyEntry, error) {
+	sec, err := a.box.Open(k.SecretCiphertext, apiKeyAAD(k.ID))
+	if err != nil {
+		return nil, fmt.Errorf("api key %s: %w", k.ID, err)
+	}
+	kind := access.KeyKind(k.Kind)
+	tk := token.Production
+	if kind == access.Development {
+		tk = token.Development
+	}
+	h, err := token.NewHMACKey(k.ID, sec, tk)
+	if err != nil {
+		return nil, fmt.Errorf("api key %s: %w", k.ID, err)
+	}
+	return &apiKeyEntry{key: k, kind: kind, secret: sec, hmac: h}, nil
+}
+
+// markRevokedKeys applies API key revocations read from the feed at once,
+// before the next full reload.
+func (a *Authority) markRevokedKeys(rs []storage.Revocation) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range rs {
+		if r.Kind != storage.RevocationAPIKey {
+			continue
+		}
+		if e, ok := a.apiKeys[r.Value]; ok && !e.key.Revoked() {
+			c := *e
+			c.key.RevokedAt = r.CreatedAt
+			a.apiKeys[r.Value] = &c
+		}
+	}
+}
+
+func roleFromStore(r storage.Role) (access.Role, error) {
+	perms, err := access.ParseSet(r.Permissions)
+	if err != nil {
+		return access.Role{}, err
+	}
+	return access.Role{Name: r.Name, Permissions: perms, Rank: r.Rank}, nil
+}
+
+// catalog returns the roles an app can use.
+func (a *Authority) catalog(appID string) (*access.Catalog, error) {
+	a.mu.RLock()
+	custom := a.roles[appID]
+	a.mu.RUnlock()
+	return access.NewCatalog(custom...)
+}
+
+func (a *Authority) app(id string) (storage.App, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	app, ok := a.apps[id]
+	return app, ok
+}
+
+func (a *Authority) apiKey(id string) (*apiKeyEntry, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	e, ok := a.apiKeys[id]
+	return e, ok
+}
+
+func randomID(prefix string, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+var appName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CreateApp creates an app.
+func (a *Authority) CreateApp(ctx context.Context, actor, name string) (storage.App, error) {
+	if !appName.MatchString(name) {
+		return storage.App{}, &access.InvalidError{Field: "name", Detail: fmt.Sprintf("app name %q must be 1-64 letters, digits, '.', '_' or '-'", name)}
+	}
+	app := storage.App{ID: randomID("app_", 9), Name: name, SessionPolicy: storage.DefaultSessionPolicy, CreatedAt: a.now()}
+	audit := &storage.AuditEntry{Actor: actor, Action: "app.create", AppID: app.ID, Target: name}
+	if err := a.store.CreateApp(ctx, app, audit); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return storage.App{}, &ConflictError{Detail: fmt.Sprintf("an app named %q exists", name)}
+		}
+		return storage.App{}, err
+	}
+	return app, a.loadCatalog(ctx)
+}
+
+// ListApps returns every app.
+func (a *Authority) ListApps(ctx context.Context) ([]storage.App, error) {
+	return a.store.ListApps(ctx)
+}
+
+// FindApp returns the app with the given id or name.
+func (a *Authority) FindApp(ctx context.Context, idOrName string) (storage.App, error) {
+	app, err := a.store.GetApp(ctx, idOrName)
+	if errors.Is(err, storage.ErrNotFound) {
+		app, err = a.store.GetAppByName(ctx, idOrName)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.App{}, &NotFoundError{What: "app", Name: idOrName}
+	}
+	return app, err
+}
+
+// NewKey is a freshly created API key, the only time its secret is shown.
+type NewKey struct {
+	App    string         `json:"app"`
+	APIKey string         `json:"api_key"`
+	Secret string         `json:"api_secret"`
+	Kind   access.KeyKind `json:"kind"`
+}
+
+// CreateAPIKey creates an API key for an app (given by id or name).
+func (a *Authority) CreateAPIKey(ctx context.Context, actor, app string, kind access.KeyKind) (NewKey, error) {
+	found, err := a.FindApp(ctx, app)
+	if err != nil {
+		return NewKey{}, err
+	}
+	sec := randomID("", 32)
+	id := randomID("sdk_", 12)
+	sealed, err := a.box.Seal([]byte(sec), apiKeyAAD(id))
+	if err != nil {
+		return NewKey{}, err
+	}
+	detail, _ := json.Marshal(map[string]string{"kind": string(kind)})
+	audit := &storage.AuditEntry{Actor: actor, Action: "key.create", AppID: found.ID, Target: id, Detail: detail}
+	k := storage.APIKey{ID: id, AppID: found.ID, Kind: storage.APIKeyKind(kind), SecretCiphertext: sealed, CreatedAt: a.now()}
+	if err := a.store.CreateAPIKey(ctx, k, audit); err != nil {
+		return NewKey{}, err
+	}
+	if err := a.loadCatalog(ctx); err != nil {
+		return NewKey{}, err
+	}
+	return NewKey{App: found.ID, APIKey: id, Secret: sec, Kind: kind}, nil
+}
+
+// ListAPIKeys lists the keys of an app (by id or name), or of every app.
+func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]storage.APIKey, error) {
+	id := ""
+	if app != "" {
+		found, err := a.FindApp(ctx, app)
+		if err != nil {
+			return nil, err
+		}
+		id = found.ID
+	}
+	return a.store.ListAPIKeys(ctx, id)
+}
+
+// RevokeAPIKey revokes a key; every token it minted stops verifying.
+func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
+	now := a.now()
+	audit := &storage.AuditEntry{Actor: actor, Action: "key.revoke", Target: id}
+	if k, err := a.store.GetAPIKey(ctx, id); err == nil {
+		audit.AppID = k.AppID
+	}
+	r, err := a.store.RevokeAPIKey(ctx, id, now, now.Add(token.MaxTTL+a.leeway), audit)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return &NotFoundError{What: "api key", Name: id}
+	case errors.Is(err, storage.ErrConflict):
+		return &ConflictError{Detail: fmt.Sprintf("api key %q is already revoked", id)}
+	case err != nil:
+		return err
+	}
+	a.revs.add(r)
+	a.markRevokedKeys([]storage.Revocation{r})
+	return nil
+}
+
+// SetRole creates or replaces an app's custom role.
+func (a *Authority) SetRole(ctx context.Context, actor, app, name string, perms []string, rank int) (access.Role, error) {
+	found, err := a.FindApp(ctx, app)
+	if err != nil {
+		return access.Role{}, err
+	}
+	set, err := access.ParseSet(perms)
+	if err != nil {
+		return access.Role{}, err
+	}
+	role := access.Role{Name: name, Permissions: set, Rank: rank}
+	if err := access.ValidateCustom(role); err != nil {
+		return access.Role{}, err
+	}
+	detail, _ := json.Marshal(map[string]any{"permissions": set.Names(), "rank": rank})
+	audit := &storage.AuditEntry{Actor: actor, Action: "role.set", AppID: found.ID, Target: name, Detail: detail}
+	if err := a.store.PutRole(ctx, storage.Role{AppID: found.ID, Name: name, Permissions: set.Names(), Rank: rank, UpdatedAt: a.now()}, audit); err != nil {
+		return access.Role{}, err
+	}
+	return role, a.loadCatalog(ctx)
+}
+
+// ListRoles returns the built-in roles and an app's custom roles.
+func (a *Authority) ListRoles(ctx context.Context, app string) ([]access.Role, error) {
+	found, err := a.FindApp(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.loadCatalog(ctx); err != nil {
+		return nil, err
+	}
+	c, err := a.catalog(found.ID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Roles(), nil
+}
+
+// Caller is an authenticated API key.
+type Caller struct {
+	KeyID string
+	AppID string
+	Kind  access.KeyKind
+}
+
+// Actor names the caller in the audit log.
+func (c Caller) Actor() string { return "api_key:" + c.KeyID }
+
+// Authenticate checks API key credentials in constant time.
+func (a *Authority) Authenticate(keyID, sec string) (Caller, error) {
+	e, ok := a.apiKey(keyID)
+	if !ok || e.key.Revoked() || !secret.Equal([]byte(sec), e.secret) {
+		return Caller{}, ErrUnauthenticated
+	}
+	return Caller{KeyID: keyID, AppID: e.key.AppID, Kind: e.kind}, nil
+}

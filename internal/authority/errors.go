@@ -1,0 +1,30 @@
+package authority
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrUnauthenticated reports API key credentials that do not match an active
+// key. It never says which part was wrong.
+var ErrUnauthenticated = errors.New("invalid API key or secret")
+
+// ErrRevoked reports a token that matches a revocation.
+var ErrRevoked = errors.New("token revoked")
+
+// ErrUnavailable reports that the store cannot be reached right now.
+var ErrUnavailable = errors.New("storage unavailable")
+
+// NotFoundError names what was not found.
+type NotFoundError struct {
+	What, Name string
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e.What, e.Name) }
+
+// ConflictError says the request clashes with what is stored.
+type ConflictError struct {
+	Detail string
+}
+
+func (e *ConflictError) Error() string { return e.Detail }

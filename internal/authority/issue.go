@@ -1,0 +1,208 @@
+package authority
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// IssueRequest is what a partner backend asks a token to carry. Field names
+// match the HTTP API's, which the errors name.
+type IssueRequest struct {
+	UserID        string          `json:"user_id"`
+	Role          string          `json:"role"`
+	Rooms         []string        `json:"rooms,omitempty"`
+	ParticipantID string          `json:"participant_id,omitempty"`
+	Name          string          `json:"name,omitempty"`
+	Image         string          `json:"image,omitempty"`
+	Metadata      json.RawMessage `json:"metadata,omitempty"`
+	UserType      string          `json:"user_type,omitempty"`
+	Permissions   []string        `json:"permissions,omitempty"`
+	TTLSeconds    int64           `json:"ttl_seconds,omitempty"`
+	Audience      string          `json:"audience,omitempty"`
+	Refresh       bool            `json:"refresh,omitempty"`
+}
+
+// Issued is a minted token.
+type Issued struct {
+	AccessToken  string
+	ExpiresAt    time.Time
+	TTL          time.Duration
+	RefreshToken string
+	Claims       *token.Claims
+}
+
+// Limits on what a token may carry about its user.
+const (
+	maxIDLen       = 128
+	maxNameLen     = 256
+	maxImageLen    = 2048
+	maxMetadataLen = 4096
+	refreshTTL     = 7 * 24 * time.Hour
+	refreshTTLDev  = 24 * time.Hour
+)
+
+// minter is who mints: the API key a token traces back to, and what it may
+// give away.
+type minter struct {
+	appID, keyID string
+	kind         access.KeyKind
+	holder       access.Holder
+	actor        string
+}
+
+func invalid(field, format string, args ...any) error {
+	return &access.InvalidError{Field: field, Detail: fmt.Sprintf(format, args...)}
+}
+
+func checkText(field, s string, maxLen int) error {
+	if len(s) > maxLen {
+		return invalid(field, "longer than %d bytes", maxLen)
+	}
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return invalid(field, "must be printable UTF-8")
+	}
+	return nil
+}
+
+// resolve validates req and applies the access rules for m.
+func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
+	userType, err := access.ParseUserType(req.UserType)
+	if err != nil {
+		return nil, err
+	}
+	aud, err := access.ParseAudience(req.Audience)
+	if err != nil {
+		return nil, err
+	}
+	sub := req.UserID
+	if userType == access.Anonymous {
+		if sub != "" && sub != access.AnonymousSubject {
+			return nil, invalid("user_id", "anonymous users have no user id (omit it or use %q)", access.AnonymousSubject)
+		}
+		sub = access.AnonymousSubject
+	} else if sub == "" {
+		return nil, invalid("user_id", "required")
+	}
+	for _, f := range []struct {
+		field, value string
+		max          int
+	}{{"user_id", sub, maxIDLen}, {"participant_id", req.ParticipantID, maxIDLen}, {"name", req.Name, maxNameLen}, {"image", req.Image, maxImageLen}} {
+		if err := checkText(f.field, f.value, f.max); err != nil {
+			return nil, err
+		}
+	}
+	if len(req.Metadata) > maxMetadataLen {
+		return nil, invalid("metadata", "longer than %d bytes", maxMetadataLen)
+	}
+	if len(req.Metadata) > 0 && !json.Valid(req.Metadata) {
+		return nil, invalid("metadata", "must be JSON")
+	}
+	if req.Role == "" {
+		return nil, invalid("role", "required")
+	}
+	cat, err := a.catalog(m.appID)
+	if err != nil {
+		return nil, err
+	}
+	role, err := cat.Role(req.Role)
+	if err != nil {
+		return nil, &access.InvalidError{Field: "role", Detail: err.Error()}
+	}
+	extra, err := access.ParseSet(req.Permissions)
+	if err != nil {
+		return nil, &access.InvalidError{Field: "permissions", Detail: err.Error()}
+	}
+	ttl := access.DefaultTTL
+	if req.TTLSeconds != 0 {
+		if req.TTLSeconds < 0 || req.TTLSeconds > int64(access.MaxTTL/time.Second) {
+			return nil, invalid("ttl_seconds", "must be between 1 and %d for a %s key", int64(access.MaxTTLFor(m.kind)/time.Second), m.kind)
+		}
+		ttl = time.Duration(req.TTLSeconds) * time.Second
+	}
+	if ttl > access.MaxTTLFor(m.kind) {
+		return nil, invalid("ttl_seconds", "%d exceeds the %d allowed for a %s key", int64(ttl/time.Second), int64(access.MaxTTLFor(m.kind)/time.Second), m.kind)
+	}
+	g, err := access.Resolve(m.holder, m.kind, access.Request{
+		Role: role, Extra: extra, Rooms: req.Rooms, Participant: req.ParticipantID,
+		User: userType, Audience: aud, TTL: ttl,
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := a.now().Truncate(time.Second)
+	c := &token.Claims{
+		Issuer: m.keyID, Subject: sub, Audience: string(aud), ID: randomID("", 12), App: m.appID,
+		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(ttl),
+		Grants: token.Grants{Role: g.Role, Permissions: g.Permissions.Names(), Rooms: g.Rooms, Participant: g.Participant},
+		Dev:    m.kind == access.Development,
+	}
+	if userType != access.Authenticated || req.Name != "" || req.Image != "" || len(req.Metadata) > 0 {
+		c.User = &token.User{Type: string(userType), Name: req.Name, Image: req.Image, Metadata: req.Metadata}
+	}
+	return c, nil
+}
+
+// sign mints c with the current service key and records it in the audit log.
+func (a *Authority) sign(m minter, c *token.Claims) (Issued, error) {
+	s, err := token.Mint(a.signer(), c)
+	if err != nil {
+		return Issued{}, err
+	}
+	detail, _ := json.Marshal(map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()})
+	a.audit.add(storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail})
+	return Issued{AccessToken: s, ExpiresAt: c.ExpiresAt, TTL: c.ExpiresAt.Sub(c.IssuedAt), Claims: c}, nil
+}
+
+// IssueToken mints an access token for a partner backend's user
+// (CreateAccessToken), and a refresh token when asked.
+func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequest) (Issued, error) {
+	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
+	c, err := a.resolve(m, req)
+	if err != nil {
+		return Issued{}, err
+	}
+	if !req.Refresh {
+		return a.sign(m, c)
+	}
+	family := randomID("", 12)
+	c.ID = family + "." + c.ID
+	refresh, err := a.storeRefresh(ctx, m, family, req, c.IssuedAt)
+	if err != nil {
+		return Issued{}, err
+	}
+	out, err := a.sign(m, c)
+	out.RefreshToken = refresh
+	return out, err
+}
+
+// storeRefresh creates a refresh token of family that re-issues req.
+func (a *Authority) storeRefresh(ctx context.Context, m minter, family string, req IssueRequest, now time.Time) (string, error) {
+	raw := randomID("sdr_", 32)
+	sum := sha256.Sum256([]byte(raw))
+	req.Refresh = true
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return "", err
+	}
+	ttl := refreshTTL
+	if m.kind == access.Development {
+		ttl = refreshTTLDev
+	}
+	err = a.store.CreateRefreshToken(ctx, storage.RefreshToken{
+		IDHash: sum[:], FamilyID: family, AppID: m.appID, APIKeyID: m.keyID, Subject: req.UserID,
+		Grants: payload, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	})
+	if err != nil {
+		return "", err
+	}
+	return raw, nil
+}

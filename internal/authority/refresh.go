@@ -1,0 +1,83 @@
+package authority
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// ErrRefreshInvalid reports a refresh token that is unknown, expired or
+// revoked.
+var ErrRefreshInvalid = errors.New("refresh token is invalid, expired or revoked")
+
+// ErrRefreshReused reports a refresh token presented twice: its whole family
+// is revoked, since one of the two presenters stole it.
+var ErrRefreshReused = errors.New("refresh token was already used; every token of its family is revoked")
+
+// Refresh trades a refresh token for a new access token and a new refresh
+// token of the same family (rotation). The new access token is minted from
+// the app's roles as they are now.
+func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
+	sum := sha256.Sum256([]byte(raw))
+	now := a.now()
+	rt, err := a.store.UseRefreshToken(ctx, sum[:], now)
+	switch {
+	case errors.Is(err, storage.ErrReused):
+		a.revokeFamily(ctx, rt)
+		return Issued{}, ErrRefreshReused
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrExpired):
+		return Issued{}, ErrRefreshInvalid
+	case err != nil:
+		return Issued{}, err
+	}
+	e, ok := a.apiKey(rt.APIKeyID)
+	if !ok || e.key.Revoked() {
+		return Issued{}, ErrRefreshInvalid
+	}
+	var req IssueRequest
+	if err := json.Unmarshal(rt.Grants, &req); err != nil {
+		return Issued{}, err
+	}
+	// A refresh token dies with everything that would revoke the tokens it
+	// mints: its family, its user, its rooms, its app's cut-off, its key.
+	probe := &token.Claims{Issuer: rt.APIKeyID, Subject: rt.Subject, App: rt.AppID, ID: rt.FamilyID + ".",
+		IssuedAt: rt.CreatedAt, Grants: token.Grants{Rooms: req.Rooms}}
+	if req.UserType == string(access.Anonymous) {
+		probe.Subject = access.AnonymousSubject
+	}
+	if a.revs.revoked(probe, "") {
+		return Issued{}, ErrRefreshInvalid
+	}
+	caller := Caller{KeyID: e.key.ID, AppID: e.key.AppID, Kind: e.kind}
+	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
+	c, err := a.resolve(m, req)
+	if err != nil {
+		return Issued{}, err
+	}
+	c.ID = rt.FamilyID + "." + c.ID
+	next, err := a.storeRefresh(ctx, m, rt.FamilyID, req, c.IssuedAt)
+	if err != nil {
+		return Issued{}, err
+	}
+	out, err := a.sign(m, c)
+	out.RefreshToken = next
+	return out, err
+}
+
+func (a *Authority) revokeFamily(ctx context.Context, rt storage.RefreshToken) {
+	now := a.now()
+	audit := &storage.AuditEntry{Actor: "system", Action: "refresh.reuse", AppID: rt.AppID, Target: rt.Subject}
+	r, err := a.store.RevokeRefreshFamily(ctx, rt.FamilyID, now, now.Add(token.MaxTTL+a.leeway), audit)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		a.log.Error("revoking a reused refresh family failed", "family", rt.FamilyID, "err", err)
+		return
+	}
+	if err == nil {
+		a.revs.add(r)
+	}
+}

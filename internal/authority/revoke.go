@@ -1,0 +1,155 @@
+package authority
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// RevokeRequest names the tokens to revoke: exactly one field is set.
+type RevokeRequest struct {
+	TokenID      string     `json:"token_id,omitempty"`
+	UserID       string     `json:"user_id,omitempty"`
+	Room         string     `json:"room,omitempty"`
+	IssuedBefore *time.Time `json:"issued_before,omitempty"`
+}
+
+// Revoke makes an app's matching tokens fail verification from now on.
+// The revocation is kept only while a token it matches can still be alive.
+func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (storage.Revocation, error) {
+	now := a.now()
+	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now, ExpiresAt: now.Add(token.MaxTTL + a.leeway)}
+	set := 0
+	for _, f := range []struct {
+		kind  storage.RevocationKind
+		value string
+	}{{storage.RevocationTokenID, req.TokenID}, {storage.RevocationUserID, req.UserID}, {storage.RevocationRoom, req.Room}} {
+		if f.value != "" {
+			set++
+			r.Kind, r.Value = f.kind, f.value
+		}
+	}
+	if req.IssuedBefore != nil {
+		set++
+		r.Kind, r.IssuedBefore = storage.RevocationIssuedBefore, req.IssuedBefore.UTC()
+		if r.IssuedBefore.After(now.Add(a.leeway)) {
+			return storage.Revocation{}, invalid("issued_before", "is in the future")
+		}
+	}
+	if set != 1 {
+		return storage.Revocation{}, invalid("body", "exactly one of token_id, user_id, room or issued_before is required")
+	}
+	if err := checkText(string(r.Kind), r.Value, maxIDLen); err != nil {
+		return storage.Revocation{}, err
+	}
+	detail, _ := json.Marshal(map[string]any{"kind": r.Kind, "value": r.Value, "issued_before": r.IssuedBefore})
+	audit := &storage.AuditEntry{Actor: caller.Actor(), Action: "revocation.create", AppID: caller.AppID, Target: r.Value, Detail: detail}
+	stored, err := a.store.AddRevocation(ctx, r, audit)
+	if err != nil {
+		return storage.Revocation{}, err
+	}
+	a.revs.add(stored)
+	return stored, nil
+}
+
+// RevocationFeed returns the revocations after cursor, for verifiers that
+// check tokens locally. Each app sees its own.
+func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int64, limit int) ([]storage.Revocation, error) {
+	if after < 0 {
+		return nil, invalid("after", "must not be negative")
+	}
+	return a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: after, AppID: caller.AppID, Limit: limit})
+}
+
+// Audit lists the audit log.
+func (a *Authority) Audit(ctx context.Context, q storage.AuditQuery) ([]storage.AuditEntry, error) {
+	return a.store.ListAudit(ctx, q)
+}
+
+// Guest asks for a guest user: a generated id, a name and an image.
+type Guest struct {
+	Name        string          `json:"name"`
+	Image       string          `json:"image,omitempty"`
+	Role        string          `json:"role,omitempty"`
+	Rooms       []string        `json:"rooms,omitempty"`
+	Metadata    json.RawMessage `json:"metadata,omitempty"`
+	Permissions []string        `json:"permissions,omitempty"`
+	TTLSeconds  int64           `json:"ttl_seconds,omitempty"`
+}
+
+func (g Guest) request() (IssueRequest, error) {
+	if g.Name == "" {
+		return IssueRequest{}, invalid("name", "required")
+	}
+	role := g.Role
+	if role == "" {
+		role = access.Guest
+	}
+	return IssueRequest{
+		UserID: randomID("guest_", 9), Role: role, Rooms: g.Rooms, Name: g.Name, Image: g.Image,
+		Metadata: g.Metadata, UserType: string(access.GuestUser), Permissions: g.Permissions, TTLSeconds: g.TTLSeconds,
+	}, nil
+}
+
+// CreateGuestByKey creates a guest user with an API key.
+func (a *Authority) CreateGuestByKey(ctx context.Context, caller Caller, g Guest) (Issued, error) {
+	req, err := g.request()
+	if err != nil {
+		return Issued{}, err
+	}
+	return a.IssueToken(ctx, caller, req)
+}
+
+// CreateGuestByInvite creates a guest user on behalf of a token holding
+// invite. The guest never gets more than the inviter holds: no permission
+// it lacks, no role above its own, no room outside its own, no longer life.
+func (a *Authority) CreateGuestByInvite(ctx context.Context, inviter *Verified, g Guest) (Issued, error) {
+	if !inviter.Grants.Permissions.Has(access.Invite) {
+		return Issued{}, &access.ForbiddenError{Reason: access.ReasonMissingPermission, Missing: access.Invite, Detail: "missing permission invite"}
+	}
+	req, err := g.request()
+	if err != nil {
+		return Issued{}, err
+	}
+	c := inviter.Claims
+	cat, err := a.catalog(c.App)
+	if err != nil {
+		return Issued{}, err
+	}
+	rank := 0
+	if r, err := cat.Role(c.Grants.Role); err == nil {
+		rank = r.Rank
+	}
+	if inviter.Grants.Rooms != nil {
+		if req.Rooms == nil {
+			req.Rooms = inviter.Grants.Rooms
+		}
+		for _, room := range req.Rooms {
+			if !inviter.Grants.InRoom(room) {
+				return Issued{}, &access.ForbiddenError{Reason: access.ReasonRoomMismatch, Detail: "cannot invite a guest to room " + room + " outside the inviter's rooms"}
+			}
+		}
+	}
+	kind := access.Production
+	if c.Dev {
+		kind = access.Development
+	}
+	left := c.ExpiresAt.Sub(a.now().Truncate(time.Second))
+	if req.TTLSeconds == 0 {
+		req.TTLSeconds = int64(min(access.DefaultTTL, left) / time.Second)
+	}
+	if time.Duration(req.TTLSeconds)*time.Second > left {
+		return Issued{}, invalid("ttl_seconds", "a guest cannot outlive its inviter's token (%d s left)", int64(left/time.Second))
+	}
+	m := minter{appID: c.App, keyID: c.Issuer, kind: kind,
+		holder: access.Holder{Permissions: inviter.Grants.Permissions, Rank: rank}, actor: "user:" + c.Subject}
+	claims, err := a.resolve(m, req)
+	if err != nil {
+		return Issued{}, err
+	}
+	return a.sign(m, claims)
+}

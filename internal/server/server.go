@@ -1,0 +1,145 @@
+// Package server is the HTTP shell around the authority: it decodes
+// requests, calls one authority method, and encodes the result or an RFC 9457
+// problem. No decision is made here.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/stagedoor/stagedoor/api"
+	"github.com/stagedoor/stagedoor/internal/authority"
+)
+
+// Config holds the server's dependencies.
+type Config struct {
+	Auth   *authority.Authority
+	Logger *slog.Logger
+	// Registry receives the server's metrics; nil means a new registry.
+	Registry *prometheus.Registry
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxBodyBytes caps request bodies; default 64 KiB.
+	MaxBodyBytes int64
+	// FailedAuthRate and FailedAuthBurst limit failed API-key
+	// authentications per key and per client address; default 1/s, burst 10.
+	FailedAuthRate  float64
+	FailedAuthBurst int
+}
+
+// Server is the HTTP API.
+type Server struct {
+	auth    *authority.Authority
+	log     *slog.Logger
+	now     func() time.Time
+	maxBody int64
+	limits  *failureLimiter
+	metrics *metrics
+	mux     *http.ServeMux
+}
+
+// New returns the HTTP API over cfg.Auth.
+func New(cfg Config) *Server {
+	s := &Server{auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, maxBody: cfg.MaxBodyBytes}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBody == 0 {
+		s.maxBody = 64 << 10
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg)
+	rate, burst := cfg.FailedAuthRate, cfg.FailedAuthBurst
+	if rate == 0 {
+		rate = 1
+	}
+	if burst == 0 {
+		burst = 10
+	}
+	s.limits = newFailureLimiter(rate, burst, s.now)
+	s.routes(reg)
+	return s
+}
+
+func (s *Server) routes(reg *prometheus.Registry) {
+	m := http.NewServeMux()
+	handle := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+		m.Handle(pattern, s.metrics.instrument(pattern, s.handler(h)))
+	}
+	handle("POST /v1/tokens", s.createToken)
+	handle("OPTIONS /v1/tokens", s.preflight)
+	handle("POST /v1/tokens/refresh", s.refreshToken)
+	handle("POST /v1/guests", s.createGuest)
+	handle("OPTIONS /v1/guests", s.preflight)
+	handle("POST /v1/verify", s.verify)
+	handle("POST /v1/introspect", s.introspect)
+	handle("POST /v1/revocations", s.createRevocation)
+	handle("GET /v1/revocations", s.listRevocations)
+	handle("GET /.well-known/jwks.json", s.jwks)
+	handle("GET /healthz", s.healthz)
+	handle("GET /readyz", s.readyz)
+	m.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(api.OpenAPI)
+	})
+	m.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// Unknown paths and wrong methods answer problem+json too, never the
+	// router's plain text.
+	m.Handle("/", s.handler(func(w http.ResponseWriter, r *http.Request) error {
+		return newProblem(http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
+	}))
+	s.mux = m
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern == "/" && r.URL.Path != "/" {
+		if allowed := s.allowedMethods(r); allowed != "" {
+			w.Header().Set("Allow", allowed)
+			writeProblem(w, newProblem(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path))
+			return
+		}
+	}
+	h.ServeHTTP(w, r)
+}
+
+// allowedMethods lists the methods the path answers to, if any.
+func (s *Server) allowedMethods(r *http.Request) string {
+	allowed := ""
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := s.mux.Handler(probe); pattern != "/" {
+			if allowed != "" {
+				allowed += ", "
+			}
+			allowed += method
+		}
+	}
+	return allowed
+}
+
+// handler turns a handler returning an error into an http.Handler that
+// writes the error as a problem.
+func (s *Server) handler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		if err := h(w, r); err != nil {
+			p := problemFor(err)
+			if p.Status >= 500 {
+				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeProblem(w, p)
+		}
+	})
+}

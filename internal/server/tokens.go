@@ -1,0 +1,135 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
+)
+
+// tokenResponse is the body of every token-issuing endpoint.
+type tokenResponse struct {
+	AccessToken  string     `json:"access_token"`
+	TokenType    string     `json:"token_type"`
+	ExpiresIn    int64      `json:"expires_in"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	RefreshToken string     `json:"refresh_token,omitempty"`
+	User         *guestUser `json:"user,omitempty"`
+}
+
+type guestUser struct {
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Image string `json:"image,omitempty"`
+}
+
+func issued(t authority.Issued) tokenResponse {
+	return tokenResponse{AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: int64(t.TTL / time.Second),
+		ExpiresAt: t.ExpiresAt.UTC(), RefreshToken: t.RefreshToken}
+}
+
+// createToken is CreateAccessToken: a partner backend mints a token for one
+// of its users.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	caller, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	s.allowDevelopmentOrigin(w, r, caller)
+	var req authority.IssueRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	t, err := s.auth.IssueToken(r.Context(), caller, req)
+	if err != nil {
+		return err
+	}
+	s.metrics.minted.WithLabelValues("token").Inc()
+	writeJSON(w, http.StatusCreated, issued(t))
+	return nil
+}
+
+// createGuest creates a guest user, for an API key or for a token holding
+// invite.
+func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) error {
+	var (
+		t   authority.Issued
+		err error
+		g   authority.Guest
+	)
+	if raw, ok := bearer(r); ok {
+		inviter, verr := s.auth.Verify(r.Context(), raw)
+		if verr != nil {
+			return verr
+		}
+		if err := decode(r, &g); err != nil {
+			return err
+		}
+		t, err = s.auth.CreateGuestByInvite(r.Context(), inviter, g)
+	} else {
+		caller, aerr := s.authenticate(r)
+		if aerr != nil {
+			return aerr
+		}
+		s.allowDevelopmentOrigin(w, r, caller)
+		if err := decode(r, &g); err != nil {
+			return err
+		}
+		t, err = s.auth.CreateGuestByKey(r.Context(), caller, g)
+	}
+	if err != nil {
+		return err
+	}
+	s.metrics.minted.WithLabelValues("guest").Inc()
+	resp := issued(t)
+	resp.User = &guestUser{ID: t.Claims.Subject, Type: string(access.GuestUser), Name: g.Name, Image: g.Image}
+	writeJSON(w, http.StatusCreated, resp)
+	return nil
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// refreshToken trades a refresh token for new access and refresh tokens.
+func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) error {
+	var req refreshRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.RefreshToken == "" {
+		return &access.InvalidError{Field: "refresh_token", Detail: "required"}
+	}
+	t, err := s.auth.Refresh(r.Context(), req.RefreshToken)
+	if err != nil {
+		return err
+	}
+	s.metrics.minted.WithLabelValues("refresh").Inc()
+	writeJSON(w, http.StatusCreated, issued(t))
+	return nil
+}
+
+// preflight answers CORS preflights for the endpoints a development front
+// end may call. Whether the real request may be read is decided once the
+// key is known: only development keys get CORS headers.
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) error {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Methods", "POST")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Max-Age", "600")
+		h.Add("Vary", "Origin")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) allowDevelopmentOrigin(w http.ResponseWriter, r *http.Request, c authority.Caller) {
+	if origin := r.Header.Get("Origin"); origin != "" && c.Kind == access.Development {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Add("Vary", "Origin")
+	}
+}
