@@ -15,6 +15,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/token"
+	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // Config holds an Authority's dependencies.
@@ -42,12 +43,12 @@ type Authority struct {
 	leeway time.Duration
 	poll   time.Duration
 
-	keys     keyRing
-	revs     *revocationIndex
-	cache    *verifiedCache
-	verifier *token.Verifier
-	audit    *auditWriter
-	stop     context.CancelFunc
+	keys   keyRing
+	revs   *verifier.RevocationSet
+	cache  *verifiedCache
+	tokens *token.Verifier
+	audit  *auditWriter
+	stop   context.CancelFunc
 	// lastPrune is only touched by the follow goroutine.
 	lastPrune time.Time
 
@@ -66,7 +67,7 @@ func New(cfg Config) *Authority {
 		now:    cfg.Now,
 		leeway: cfg.Leeway,
 		poll:   cfg.PollInterval,
-		revs:   newRevocationIndex(),
+		revs:   verifier.NewRevocationSet(),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -85,7 +86,7 @@ func New(cfg Config) *Authority {
 		size = 100_000
 	}
 	a.cache = newVerifiedCache(size)
-	a.verifier = token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now))
+	a.tokens = token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now))
 	a.audit = newAuditWriter(a.store, a.log)
 	return a
 }
@@ -131,12 +132,12 @@ func (a *Authority) reload(ctx context.Context) error {
 // syncRevocations reads the revocations made since the last one seen.
 func (a *Authority) syncRevocations(ctx context.Context) error {
 	for {
-		cursor, _ := a.revs.state()
+		cursor := a.revs.Cursor()
 		rs, err := a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: cursor, Limit: 1000})
 		if err != nil {
 			return fmt.Errorf("load revocations: %w", err)
 		}
-		a.revs.add(rs...)
+		a.revs.Add(revocationsOf(rs)...)
 		a.markRevokedKeys(rs)
 		if len(rs) < 1000 {
 			return nil

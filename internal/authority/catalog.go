@@ -242,7 +242,7 @@ func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
 	case err != nil:
 		return err
 	}
-	a.revs.add(r)
+	a.revs.Add(revocationOf(r))
 	a.markRevokedKeys([]storage.Revocation{r})
 	return nil
 }

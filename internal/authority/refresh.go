@@ -50,7 +50,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	if req.UserType == string(access.Anonymous) {
 		probe.Subject = access.AnonymousSubject
 	}
-	if a.revs.revoked(probe, "") {
+	if a.revs.Revoked(probe, "") {
 		return Issued{}, ErrRefreshInvalid
 	}
 	caller := Caller{KeyID: e.key.ID, AppID: e.key.AppID, Kind: e.kind}
@@ -78,6 +78,6 @@ func (a *Authority) revokeFamily(ctx context.Context, rt storage.RefreshToken) {
 		return
 	}
 	if err == nil {
-		a.revs.add(r)
+		a.revs.Add(revocationOf(r))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/token"
+	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // RevokeRequest names the tokens to revoke: exactly one field is set.
@@ -20,7 +21,7 @@ type RevokeRequest struct {
 
 // Revoke makes an app's matching tokens fail verification from now on.
 // The revocation is kept only while a token it matches can still be alive.
-func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (storage.Revocation, error) {
+func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (verifier.Revocation, error) {
 	now := a.now()
 	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now, ExpiresAt: now.Add(token.MaxTTL + a.leeway)}
 	set := 0
@@ -37,32 +38,34 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 		set++
 		r.Kind, r.IssuedBefore = storage.RevocationIssuedBefore, req.IssuedBefore.UTC()
 		if r.IssuedBefore.After(now.Add(a.leeway)) {
-			return storage.Revocation{}, invalid("issued_before", "is in the future")
+			return verifier.Revocation{}, invalid("issued_before", "is in the future")
 		}
 	}
 	if set != 1 {
-		return storage.Revocation{}, invalid("body", "exactly one of token_id, user_id, room or issued_before is required")
+		return verifier.Revocation{}, invalid("body", "exactly one of token_id, user_id, room or issued_before is required")
 	}
 	if err := checkText(string(r.Kind), r.Value, maxIDLen); err != nil {
-		return storage.Revocation{}, err
+		return verifier.Revocation{}, err
 	}
 	detail, _ := json.Marshal(map[string]any{"kind": r.Kind, "value": r.Value, "issued_before": r.IssuedBefore})
 	audit := &storage.AuditEntry{Actor: caller.Actor(), Action: "revocation.create", AppID: caller.AppID, Target: r.Value, Detail: detail}
 	stored, err := a.store.AddRevocation(ctx, r, audit)
 	if err != nil {
-		return storage.Revocation{}, err
+		return verifier.Revocation{}, err
 	}
-	a.revs.add(stored)
-	return stored, nil
+	out := revocationOf(stored)
+	a.revs.Add(out)
+	return out, nil
 }
 
 // RevocationFeed returns the revocations after cursor, for verifiers that
 // check tokens locally. Each app sees its own.
-func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int64, limit int) ([]storage.Revocation, error) {
+func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int64, limit int) ([]verifier.Revocation, error) {
 	if after < 0 {
 		return nil, invalid("after", "must not be negative")
 	}
-	return a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: after, AppID: caller.AppID, Limit: limit})
+	rs, err := a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: after, AppID: caller.AppID, Limit: limit})
+	return revocationsOf(rs), err
 }
 
 // Audit lists the audit log.
@@ -152,4 +155,18 @@ func (a *Authority) CreateGuestByInvite(ctx context.Context, inviter *Verified, 
 		return Issued{}, err
 	}
 	return a.sign(m, claims)
+}
+
+// revocationOf is a stored revocation as the feed and verifiers see it.
+func revocationOf(r storage.Revocation) verifier.Revocation {
+	return verifier.Revocation{Seq: r.Seq, App: r.AppID, Kind: string(r.Kind), Value: r.Value,
+		IssuedBefore: r.IssuedBefore, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+}
+
+func revocationsOf(rs []storage.Revocation) []verifier.Revocation {
+	out := make([]verifier.Revocation, len(rs))
+	for i, r := range rs {
+		out[i] = revocationOf(r)
+	}
+	return out
 }

@@ -48,22 +48,22 @@ func (a *Authority) Check(ctx context.Context, raw, room string, p access.Permis
 }
 
 func (a *Authority) verify(ctx context.Context, raw, room string) (*Verified, error) {
-	_, gen := a.revs.state()
+	gen := a.revs.Generation()
 	now := a.now()
 	if v, ok := a.cache.get(raw, now, gen); ok {
-		if room == "" || !a.revs.revoked(v.Claims, room) {
+		if room == "" || !a.revs.Revoked(v.Claims, room) {
 			return v, nil
 		}
 		return nil, ErrRevoked
 	}
-	c, err := a.verifier.Verify(ctx, raw)
+	c, err := a.tokens.Verify(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
 	if err := a.checkIssuer(c); err != nil {
 		return nil, err
 	}
-	if a.revs.revoked(c, room) {
+	if a.revs.Revoked(c, room) {
 		return nil, ErrRevoked
 	}
 	g, err := grantsOf(c)

@@ -3,30 +3,11 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
-	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/verifier"
 )
-
-type revocationJSON struct {
-	Seq          int64      `json:"seq"`
-	Kind         string     `json:"kind"`
-	Value        string     `json:"value,omitempty"`
-	IssuedBefore *time.Time `json:"issued_before,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	ExpiresAt    time.Time  `json:"expires_at"`
-}
-
-func revocationOut(r storage.Revocation) revocationJSON {
-	out := revocationJSON{Seq: r.Seq, Kind: string(r.Kind), Value: r.Value, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}
-	if !r.IssuedBefore.IsZero() {
-		t := r.IssuedBefore.UTC()
-		out.IssuedBefore = &t
-	}
-	return out
-}
 
 func (s *Server) createRevocation(w http.ResponseWriter, r *http.Request) error {
 	caller, err := s.authenticate(r)
@@ -41,7 +22,7 @@ func (s *Server) createRevocation(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, revocationOut(rev))
+	writeJSON(w, http.StatusCreated, rev)
 	return nil
 }
 
@@ -70,13 +51,9 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Revocations []revocationJSON `json:"revocations"`
-		Cursor      int64            `json:"cursor"`
-	}{Revocations: make([]revocationJSON, 0, len(rs)), Cursor: after}
-	for _, rev := range rs {
-		out.Revocations = append(out.Revocations, revocationOut(rev))
-		out.Cursor = rev.Seq
+	out := verifier.FeedPage{Revocations: rs, Cursor: after}
+	if len(rs) > 0 {
+		out.Cursor = rs[len(rs)-1].Seq
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
