@@ -1,0 +1,61 @@
+package verifier
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stagedoor/stagedoor/token"
+)
+
+func TestRevocationSet(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 500_000_000, time.UTC) // 10:00:00.5
+	sec := at.Truncate(time.Second)
+	claims := func(mod func(*token.Claims)) *token.Claims {
+		c := &token.Claims{ID: "fam.j1", Issuer: "k1", Subject: "alice", App: "a1", IssuedAt: sec.Add(-time.Minute),
+			Grants: token.Grants{Rooms: []string{"r1"}}}
+		if mod != nil {
+			mod(c)
+		}
+		return c
+	}
+	rows := []struct {
+		name string
+		rev  Revocation
+		c    *token.Claims
+		room string
+		want bool
+	}{
+		{"token id", Revocation{Kind: RevokeTokenID, Value: "fam.j1"}, claims(nil), "", true},
+		{"other token id", Revocation{Kind: RevokeTokenID, Value: "j2"}, claims(nil), "", false},
+		{"api key", Revocation{Kind: RevokeAPIKey, Value: "k1"}, claims(nil), "", true},
+		{"refresh family", Revocation{Kind: RevokeRefreshFamily, Value: "fam"}, claims(nil), "", true},
+		{"user, older token", Revocation{App: "a1", Kind: RevokeUserID, Value: "alice", CreatedAt: at}, claims(nil), "", true},
+		{"user, same second", Revocation{App: "a1", Kind: RevokeUserID, Value: "alice", CreatedAt: at}, claims(func(c *token.Claims) { c.IssuedAt = sec }), "", true},
+		{"user, next second", Revocation{App: "a1", Kind: RevokeUserID, Value: "alice", CreatedAt: at}, claims(func(c *token.Claims) { c.IssuedAt = sec.Add(time.Second) }), "", false},
+		{"user of another app", Revocation{App: "a2", Kind: RevokeUserID, Value: "alice", CreatedAt: at}, claims(nil), "", false},
+		{"other user", Revocation{App: "a1", Kind: RevokeUserID, Value: "bob", CreatedAt: at}, claims(nil), "", false},
+		{"bound room", Revocation{App: "a1", Kind: RevokeRoom, Value: "r1", CreatedAt: at}, claims(nil), "", true},
+		{"unbound token used in room", Revocation{App: "a1", Kind: RevokeRoom, Value: "r9", CreatedAt: at}, claims(func(c *token.Claims) { c.Grants.Rooms = nil }), "r9", true},
+		{"unbound token in other room", Revocation{App: "a1", Kind: RevokeRoom, Value: "r9", CreatedAt: at}, claims(func(c *token.Claims) { c.Grants.Rooms = nil }), "r1", false},
+		{"issued before, older", Revocation{App: "a1", Kind: RevokeIssuedBefore, IssuedBefore: sec}, claims(nil), "", true},
+		{"issued before is exclusive", Revocation{App: "a1", Kind: RevokeIssuedBefore, IssuedBefore: sec}, claims(func(c *token.Claims) { c.IssuedAt = sec }), "", false},
+	}
+	for _, row := range rows {
+		s := NewRevocationSet()
+		row.rev.Seq = 1
+		s.Add(row.rev)
+		if got := s.Revoked(row.c, row.room); got != row.want {
+			t.Errorf("%s: revoked = %v, want %v", row.name, got, row.want)
+		}
+	}
+	s := NewRevocationSet()
+	s.Add(Revocation{Seq: 5, Kind: RevokeTokenID, Value: "x"})
+	g := s.Generation()
+	s.Add(Revocation{Seq: 5, Kind: RevokeTokenID, Value: "replayed"})
+	if s.Cursor() != 5 || s.Revoked(&token.Claims{ID: "replayed"}, "") {
+		t.Error("an entry at the cursor was applied twice")
+	}
+	if s.Generation() == g {
+		t.Error("generation did not move")
+	}
+}

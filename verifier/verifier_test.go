@@ -1,0 +1,233 @@
+package verifier_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/server"
+	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+	"github.com/stagedoor/stagedoor/token"
+	"github.com/stagedoor/stagedoor/verifier"
+)
+
+type service struct {
+	url       string
+	auth      *authority.Authority
+	caller    authority.Caller
+	key       authority.NewKey
+	jwksFetch *atomic.Int64
+}
+
+// newService runs the real service on a loopback port and counts JWKS fetches.
+func newService(t *testing.T) *service {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := make([]byte, secret.KeySize)
+	rand.Read(mk)
+	box, _ := secret.NewBox(mk)
+	auth := authority.New(authority.Config{Store: store, Box: box})
+	if err := auth.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	app, err := auth.CreateApp(ctx, "test", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := auth.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := auth.Authenticate(key.APIKey, key.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := server.New(server.Config{Auth: auth})
+	fetches := &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/jwks.json" {
+			fetches.Add(1)
+		}
+		api.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		auth.Close()
+		store.Close()
+	})
+	return &service{url: srv.URL, auth: auth, caller: caller, key: key, jwksFetch: fetches}
+}
+
+func (s *service) mint(t *testing.T, req authority.IssueRequest) string {
+	t.Helper()
+	out, err := s.auth.IssueToken(context.Background(), s.caller, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.AccessToken
+}
+
+func (s *service) verifier(t *testing.T) *verifier.Verifier {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	v, err := verifier.New(ctx, verifier.Config{URL: s.url, APIKey: s.key.APIKey, APISecret: s.key.Secret,
+		PollInterval: 20 * time.Millisecond, MinRefetch: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// eventually polls cond for up to two seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestCheckAndRevocationFeed(t *testing.T) {
+	s := newService(t)
+	v := s.verifier(t)
+	ctx := context.Background()
+	alice := s.mint(t, authority.IssueRequest{UserID: "alice", Role: "guest", Rooms: []string{"r1"}})
+	bob := s.mint(t, authority.IssueRequest{UserID: "bob", Role: "viewer"})
+
+	if _, err := v.Check(ctx, alice, "r1", access.ProduceCamera, ""); err != nil {
+		t.Fatalf("alice in r1: %v", err)
+	}
+	var fe *access.ForbiddenError
+	if _, err := v.Check(ctx, alice, "r2", access.Consume, ""); !errors.As(err, &fe) || fe.Reason != access.ReasonRoomMismatch {
+		t.Fatalf("alice in r2: %v", err)
+	}
+	if _, err := v.Check(ctx, bob, "r1", access.ProduceCamera, ""); !errors.As(err, &fe) || fe.Missing != access.ProduceCamera {
+		t.Fatalf("bob producing: %v", err)
+	}
+	if _, err := s.auth.Revoke(ctx, s.caller, authority.RevokeRequest{UserID: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the verifier sees alice's revocation", func() bool {
+		_, err := v.Verify(ctx, alice)
+		return errors.Is(err, verifier.ErrRevoked)
+	})
+	if _, err := v.Verify(ctx, bob); err != nil {
+		t.Fatalf("bob after alice's revocation: %v", err)
+	}
+}
+
+func TestUnknownKeyRefetchIsRateLimited(t *testing.T) {
+	s := newService(t)
+	v := s.verifier(t)
+	ctx := context.Background()
+	before := s.jwksFetch.Load()
+	other, _ := token.GenerateSigningKey(rand.Reader)
+	now := time.Now().Truncate(time.Second)
+	forged, err := token.Mint(other, &token.Claims{Issuer: s.key.APIKey, Subject: "x", Audience: "rtc", ID: "j1",
+		IssuedAt: now, ExpiresAt: now.Add(time.Minute), Grants: token.Grants{Role: "host", Permissions: []string{"consume"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := v.Verify(ctx, forged); !errors.Is(err, token.ErrUnknownKey) {
+			t.Fatalf("forged token: %v", err)
+		}
+	}
+	if n := s.jwksFetch.Load() - before; n != 1 {
+		t.Errorf("unknown kid caused %d JWKS fetches, want 1 (rate-limited)", n)
+	}
+}
+
+func TestRotationIsPickedUp(t *testing.T) {
+	s := newService(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v, err := verifier.New(ctx, verifier.Config{URL: s.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := s.mint(t, authority.IssueRequest{UserID: "a", Role: "viewer"})
+	if _, err := s.auth.RotateSigningKey(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.auth.RotateSigningKey(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	fresh := s.mint(t, authority.IssueRequest{UserID: "a", Role: "viewer"})
+	for name, tok := range map[string]string{"old": old, "after two rotations": fresh} {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Errorf("%s token: %v", name, err)
+		}
+	}
+}
+
+func TestRequireMiddleware(t *testing.T) {
+	s := newService(t)
+	v := s.verifier(t)
+	mux := http.NewServeMux()
+	mux.Handle("POST /rooms/{room}/publish", v.Require(access.ProduceCamera)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := verifier.ClaimsFrom(r.Context())
+		w.Write([]byte("hello " + c.Subject))
+	})))
+	media := httptest.NewServer(mux)
+	defer media.Close()
+	host := s.mint(t, authority.IssueRequest{UserID: "hana", Role: "host"})
+	viewer := s.mint(t, authority.IssueRequest{UserID: "vic", Role: "viewer"})
+	rows := []struct {
+		name, auth, room string
+		status           int
+		code, missing    string
+	}{
+		{"host publishes", "Bearer " + host, "r1", 200, "", ""},
+		{"viewer cannot", "Bearer " + viewer, "r1", 403, "missing_permission", "produce.camera"},
+		{"no token", "", "r1", 401, "invalid_token", ""},
+		{"garbage", "Bearer not.a.token", "r1", 401, "malformed", ""},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", media.URL+"/rooms/"+row.room+"/publish", nil)
+			if row.auth != "" {
+				req.Header.Set("Authorization", row.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != row.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, row.status)
+			}
+			if row.status == 200 {
+				return
+			}
+			var p map[string]any
+			json.NewDecoder(resp.Body).Decode(&p)
+			if p["code"] != row.code || (row.missing != "" && p["missing_permission"] != row.missing) {
+				t.Errorf("problem = %v", p)
+			}
+			wa := resp.Header.Get("WWW-Authenticate")
+			if !strings.HasPrefix(wa, "Bearer") || (row.status == 403 && !strings.Contains(wa, `error="insufficient_scope"`)) {
+				t.Errorf("WWW-Authenticate = %q", wa)
+			}
+		})
+	}
+}
