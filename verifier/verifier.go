@@ -268,4 +268,3 @@ func (v *Verifier) Check(ctx context.Context, raw, room string, p access.Permiss
 
 // Revocations is the set of revocations seen so far.
 func (v *Verifier) Revocations() *RevocationSet { return v.revs }
-
