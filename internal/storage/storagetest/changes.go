@@ -78,8 +78,9 @@ func testChanges(t *testing.T, open opener) {
 	})
 	t.Run("FailedWritePublishesNothing", func(t *testing.T) {
 		s := open(t)
-		mustApp(t, s, "app1")
 		ch := subscribe(t, s)
+		mustApp(t, s, "app1")
+		expectChanges(t, ch, storage.Change{Kind: storage.ChangeApp, AppID: "app1"})
 		wantErr(t, s.CreateApp(t.Context(), storage.App{ID: "app1", Name: "other"}, nil), storage.ErrAlreadyExists)
 		mustApp(t, s, "app2")
 		select {

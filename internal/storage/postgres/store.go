@@ -1,0 +1,171 @@
+// Package postgres is the storage backend for several nodes sharing one
+// PostgreSQL database.
+//
+// The schema lives in the first schema of the connection's search_path,
+// which the DSN may set (search_path=...). Races between nodes are settled by
+// the database with conditional updates, row locks and unique constraints,
+// never by reading then writing. Changes are announced with NOTIFY in the
+// same transaction as the change, on a channel named after the schema, and
+// each node listens on a dedicated connection that reconnects on failure and
+// then announces a storage.ChangeResync.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/feed"
+)
+
+// Store is a storage.Storage kept in PostgreSQL.
+type Store struct {
+	pool     *pgxpool.Pool
+	hub      *feed.Hub
+	channel  string
+	listener *listener
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// Open connects to the database at dsn, migrates its schema and starts
+// listening for changes. It returns an error wrapping storage.ErrSchemaTooNew
+// if the schema was migrated by a newer version.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s, err := start(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func start(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if schema == "" {
+		return nil, errors.New("postgres: no schema: the search_path names none that exists")
+	}
+	if err := migrate(ctx, pool, schema); err != nil {
+		return nil, fmt.Errorf("postgres: schema %s: %w", schema, err)
+	}
+	s := &Store{pool: pool, hub: feed.NewHub(), channel: channelName(schema)}
+	l, err := newListener(ctx, pool.Config().ConnConfig, s.channel, s.hub)
+	if err != nil {
+		return nil, err
+	}
+	s.listener = l
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.wg.Go(func() { l.run(runCtx) })
+	return s, nil
+}
+
+// channelName returns the notification channel of a schema, within the
+// 63 bytes PostgreSQL allows.
+func channelName(schema string) string {
+	name := "stagedoor." + schema
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return name
+}
+
+// Close stops listening, ends every change subscription and closes the pool.
+func (s *Store) Close() error {
+	s.stop()
+	s.wg.Wait()
+	s.hub.Close()
+	s.pool.Close()
+	return nil
+}
+
+// Changes implements storage.ChangeFeed.
+func (s *Store) Changes(ctx context.Context) (<-chan storage.Change, error) {
+	return s.hub.Subscribe(ctx)
+}
+
+// write runs fn in a transaction together with the audit entry, if any, and
+// a notification for each change fn returns.
+func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx pgx.Tx) ([]storage.Change, error)) error {
+	if audit != nil {
+		if err := audit.Validate(); err != nil {
+			return err
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	changes, err := fn(tx)
+	if err != nil {
+		return err
+	}
+	if audit != nil {
+		if _, err := appendAudit(ctx, tx, *audit); err != nil {
+			return err
+		}
+	}
+	for _, c := range changes {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, encodeChange(c)); err != nil {
+			return fmt.Errorf("postgres: notify: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// pgCode returns the SQLSTATE of err, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// isUnique reports whether err is a violated unique constraint.
+func isUnique(err error) bool { return pgCode(err) == "23505" }
+
+// exists reports whether query, selecting one row by args, finds it.
+func exists(ctx context.Context, tx pgx.Tx, query string, args ...any) (bool, error) {
+	var one int
+	err := tx.QueryRow(ctx, query, args...).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("postgres: %w", err)
+	}
+	return true, nil
+}
+
+// requireApp returns storage.ErrNotFound if the app does not exist.
+func requireApp(ctx context.Context, tx pgx.Tx, appID string) error {
+	ok, err := exists(ctx, tx, `SELECT 1 FROM apps WHERE id = $1`, appID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("app %q: %w", appID, storage.ErrNotFound)
+	}
+	return nil
+}
