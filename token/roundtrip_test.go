@@ -1,8 +1,10 @@
 package token_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -52,5 +54,37 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("Inspect claims differ from Verify claims")
 			}
 		})
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	k := testKeys(t)
+	v := verifier(k.set)
+	done := make(chan error)
+	for i := range 8 {
+		go func() {
+			var err error
+			for j := 0; j < 50 && err == nil; j++ {
+				c := sampleClaims()
+				c.ID = fmt.Sprint(i, "-", j)
+				key := k.hs
+				if j%2 == 1 {
+					key = k.ed
+				}
+				var tok string
+				if tok, err = token.Mint(key, c); err == nil {
+					var got *token.Claims
+					if got, err = v.Verify(context.Background(), tok); err == nil && got.ID != c.ID {
+						err = fmt.Errorf("jti = %q, want %q", got.ID, c.ID)
+					}
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
