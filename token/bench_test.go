@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ func edPrivate(tb testing.TB, k *token.Key) ed25519.PrivateKey {
 		tb.Fatal(err)
 	}
 	var m struct{ D string }
-	if err := jsonUnmarshal(jwk, &m); err != nil {
+	if err := json.Unmarshal(jwk, &m); err != nil {
 		tb.Fatal(err)
 	}
 	seed, err := enc.DecodeString(m.D)

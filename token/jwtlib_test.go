@@ -59,5 +59,3 @@ func toJWT(c *token.Claims, iss string) *jwtClaims {
 	}
 	return j
 }
-
-var jsonUnmarshal = json.Unmarshal

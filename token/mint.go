@@ -55,6 +55,9 @@ func Mint(key *Key, c *Claims) (string, error) {
 	if key == nil || (key.alg == EdDSA && key.priv == nil) {
 		return "", newError(ErrInvalidKey, "key cannot sign")
 	}
+	if c == nil {
+		return "", newError(ErrInvalidClaims, "nil claims")
+	}
 	iss := c.Issuer
 	if key.alg == HS256 {
 		if iss != "" && iss != key.id {

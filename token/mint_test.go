@@ -38,10 +38,15 @@ func TestMintRejects(t *testing.T) {
 		{"bad metadata", k.hs, func(c *token.Claims) { c.User.Metadata = json.RawMessage(`{"a":1,"a":2}`) }, token.ErrInvalidClaims},
 		{"metadata trailing data", k.hs, func(c *token.Claims) { c.User.Metadata = json.RawMessage(`1 2`) }, token.ErrInvalidClaims},
 		{"empty metadata", k.hs, func(c *token.Claims) { c.User.Metadata = json.RawMessage{} }, token.ErrInvalidClaims},
+		{"nil claims", k.hs, nil, token.ErrInvalidClaims},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := sampleClaims()
-			tc.modify(c)
+			if tc.modify == nil {
+				c = nil
+			} else {
+				tc.modify(c)
+			}
 			_, err := token.Mint(tc.key, c)
 			wantErr(t, err, tc.want)
 		})
