@@ -6,9 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +19,9 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+	"github.com/stagedoor/stagedoor/token"
 )
 
 // clock is a settable test clock.
@@ -48,7 +53,7 @@ type testServer struct {
 	dev   authority.NewKey
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "stagedoor.db"))
@@ -94,6 +99,9 @@ type call struct {
 	basic        *authority.NewKey
 	bearer       string
 	header       map[string]string
+	// from is the loopback address the request is sent from; empty means
+	// the default (127.0.0.1).
+	from string
 }
 
 type reply struct {
@@ -103,7 +111,7 @@ type reply struct {
 	raw    []byte
 }
 
-func (s *testServer) do(t *testing.T, c call) reply {
+func (s *testServer) do(t testing.TB, c call) reply {
 	t.Helper()
 	var body io.Reader
 	switch b := c.body.(type) {
@@ -133,7 +141,7 @@ func (s *testServer) do(t *testing.T, c call) reply {
 	for k, v := range c.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := clientFrom(c.from).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +156,18 @@ func (s *testServer) do(t *testing.T, c call) reply {
 	return r
 }
 
+// clientFrom returns an HTTP client whose connections leave from the
+// loopback address from, so tests can act as distinct client addresses.
+func clientFrom(from string) *http.Client {
+	if from == "" {
+		return http.DefaultClient
+	}
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	return &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}}
+}
+
 // mint gets a token through POST /v1/tokens, failing the test otherwise.
-func (s *testServer) mint(t *testing.T, key *authority.NewKey, body map[string]any) string {
+func (s *testServer) mint(t testing.TB, key *authority.NewKey, body map[string]any) string {
 	t.Helper()
 	r := s.do(t, call{method: "POST", path: "/v1/tokens", basic: key, body: body})
 	if r.status != http.StatusCreated {
@@ -181,4 +199,147 @@ func TestMintThenVerify(t *testing.T) {
 	}
 	r = s.do(t, call{method: "POST", path: "/v1/verify", bearer: tok, body: map[string]any{"room": "other", "permission": "consume"}})
 	wantProblem(t, r, 403, "room_mismatch")
+}
+
+// mintReply is POST /v1/tokens with key and body.
+func (s *testServer) mintReply(t *testing.T, key *authority.NewKey, body any) reply {
+	t.Helper()
+	return s.do(t, call{method: "POST", path: "/v1/tokens", basic: key, body: body})
+}
+
+// verify asks POST /v1/verify whether tok allows permission in room.
+func (s *testServer) verify(t *testing.T, tok, room, permission string) reply {
+	t.Helper()
+	return s.do(t, call{method: "POST", path: "/v1/verify", bearer: tok, body: map[string]any{"room": room, "permission": permission}})
+}
+
+// wantAllowed checks that tok allows permission in room.
+func (s *testServer) wantAllowed(t *testing.T, tok, room, permission string) {
+	t.Helper()
+	if r := s.verify(t, tok, room, permission); r.status != http.StatusOK || r.body["allowed"] != true {
+		t.Fatalf("verify %s in %q: %d %s, want allowed", permission, room, r.status, r.raw)
+	}
+}
+
+// claimsOf decodes a token's claims without verifying it.
+func claimsOf(t *testing.T, tok string) (*token.Header, *token.Claims) {
+	t.Helper()
+	h, c, err := token.Inspect(tok)
+	if err != nil {
+		t.Fatalf("inspect %q: %v", tok, err)
+	}
+	return h, c
+}
+
+// caller authenticates key directly with the authority.
+func (s *testServer) caller(t *testing.T, key authority.NewKey) authority.Caller {
+	t.Helper()
+	c, err := s.auth.Authenticate(key.APIKey, key.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// auditSettled returns the number of audit entries once every entry queued
+// so far is stored. Minting is audited off the request path, so it mints a
+// marker token through the authority and waits for the marker's entry: the
+// writer stores entries in order, so everything queued before it is stored
+// too. The marker's own entry is counted.
+func (s *testServer) auditSettled(t *testing.T) int {
+	t.Helper()
+	ctx := context.Background()
+	marker := "audit-marker-" + rand.Text()
+	if _, err := s.auth.IssueToken(ctx, s.caller(t, s.prod), authority.IssueRequest{UserID: marker, Role: access.Viewer}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		entries, err := s.auth.Audit(ctx, storage.AuditQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(entries, func(e storage.AuditEntry) bool { return e.Target == marker }) {
+			return len(entries)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the audit marker was never stored")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// revocationCount is the number of revocations of the test app.
+func (s *testServer) revocationCount(t *testing.T) int {
+	t.Helper()
+	rs, err := s.auth.RevocationFeed(context.Background(), s.caller(t, s.prod), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rs)
+}
+
+// nothingWritten runs failing, which must leave the audit log and the
+// revocations as they were.
+func (s *testServer) nothingWritten(t *testing.T, failing func()) {
+	t.Helper()
+	audit, revs := s.auditSettled(t), s.revocationCount(t)
+	failing()
+	if got := s.auditSettled(t); got != audit+1 {
+		t.Fatalf("audit entries: %d, want %d (the marker only)", got, audit+1)
+	}
+	if got := s.revocationCount(t); got != revs {
+		t.Fatalf("revocations: %d, want %d", got, revs)
+	}
+}
+
+// newAPIKey creates another key of the test app.
+func (s *testServer) newAPIKey(t *testing.T, kind access.KeyKind) authority.NewKey {
+	t.Helper()
+	k, err := s.auth.CreateAPIKey(context.Background(), "test", s.app, kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// otherApp creates a second app with a production key.
+func (s *testServer) otherApp(t *testing.T) authority.NewKey {
+	t.Helper()
+	ctx := context.Background()
+	app, err := s.auth.CreateApp(ctx, "test", "other-"+strings.ToLower(rand.Text()[:8]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.auth.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// partnerToken mints c as HS256 with key's secret, the way a partner
+// backend does; c's ID and times default to a fresh id and ten minutes of
+// life from now. kind is the kind the partner's signing key claims.
+func (s *testServer) partnerToken(t *testing.T, key authority.NewKey, kind token.KeyKind, c token.Claims) string {
+	t.Helper()
+	k, err := token.NewHMACKey(key.APIKey, []byte(key.Secret), kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := s.clock.Now().Truncate(time.Second)
+	if c.ID == "" {
+		c.ID = "partner-" + rand.Text()
+	}
+	if c.IssuedAt.IsZero() {
+		c.IssuedAt = now
+	}
+	if c.ExpiresAt.IsZero() {
+		c.ExpiresAt = now.Add(10 * time.Minute)
+	}
+	tok, err := token.Mint(k, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
