@@ -57,11 +57,8 @@ func (w *auditWriter) flush(ctx context.Context) {
 	if len(batch) == 0 {
 		return
 	}
-	for i, e := range batch {
-		if _, err := w.store.AppendAudit(ctx, e); err != nil {
-			w.log.Error("audit entries lost", "count", len(batch)-i, "err", err)
-			return
-		}
+	if err := w.store.AppendAuditBatch(ctx, batch); err != nil {
+		w.log.Error("audit entries lost", "count", len(batch), "err", err)
 	}
 }
 

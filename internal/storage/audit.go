@@ -46,6 +46,10 @@ type AuditQuery struct {
 type AuditLog interface {
 	// AppendAudit stores e, ignoring its Seq, and returns it as stored.
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	// AppendAuditBatch stores entries in order in one transaction: all of
+	// them or, if one is invalid, none. It is for frequent events, such as
+	// tokens being minted, whose entries are queued and written together.
+	AppendAuditBatch(ctx context.Context, entries []AuditEntry) error
 	// ListAudit returns the entries q selects, ordered by Seq.
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 }

@@ -24,6 +24,23 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) (storage.
 	return stored, err
 }
 
+// AppendAuditBatch implements storage.AuditLog.
+func (s *Store) AppendAuditBatch(ctx context.Context, entries []storage.AuditEntry) error {
+	for _, e := range entries {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+	}
+	return s.write(ctx, nil, func(tx *sql.Tx) ([]storage.Change, error) {
+		for _, e := range entries {
+			if _, err := appendAudit(ctx, tx, e); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+}
+
 // appendAudit inserts e in tx and returns it as stored.
 func appendAudit(ctx context.Context, tx *sql.Tx, e storage.AuditEntry) (storage.AuditEntry, error) {
 	e.Time = truncate(orNow(e.Time))

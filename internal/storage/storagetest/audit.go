@@ -34,6 +34,26 @@ func testAudit(t *testing.T, open opener) {
 		noErr(t, err)
 		same(t, listed, []storage.AuditEntry{got})
 	})
+	t.Run("Batch", func(t *testing.T) {
+		s := open(t)
+		batch := []storage.AuditEntry{
+			{Time: now(), Actor: "api_key:k", Action: "token.mint", AppID: "app1", Target: "u1"},
+			{Time: now(), Actor: "api_key:k", Action: "token.mint", AppID: "app1", Target: "u2"},
+		}
+		noErr(t, s.AppendAuditBatch(t.Context(), batch))
+		listed, err := s.ListAudit(t.Context(), storage.AuditQuery{})
+		noErr(t, err)
+		if len(listed) != 2 || listed[0].Target != "u1" || listed[1].Target != "u2" || listed[0].Seq >= listed[1].Seq {
+			t.Fatalf("batch stored as %+v", listed)
+		}
+		bad := append(batch, storage.AuditEntry{Action: "token.mint"})
+		wantErr(t, s.AppendAuditBatch(t.Context(), bad), storage.ErrInvalid)
+		listed, err = s.ListAudit(t.Context(), storage.AuditQuery{})
+		noErr(t, err)
+		if len(listed) != 2 {
+			t.Fatalf("an invalid batch stored %d entries", len(listed)-2)
+		}
+	})
 	t.Run("Invalid", func(t *testing.T) {
 		s := open(t)
 		_, err := s.AppendAudit(t.Context(), storage.AuditEntry{Action: "token.mint"})
