@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,14 +90,22 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if !c.NotBefore.IsZero() {
 		out["nbf"] = c.NotBefore.Unix()
 	}
-	if c.User != nil {
-		out["user"] = c.User
+	if u := c.User; u != nil {
+		out["user"] = userClaim{Type: u.Type, Name: u.Name, Image: u.Image, Metadata: u.Metadata}
 	}
 	if c.Dev {
 		out["dev"] = true
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// userClaim is a token's user claim as the token spells it.
+type userClaim struct {
+	Type     string          `json:"type"`
+	Name     string          `json:"name,omitempty"`
+	Image    string          `json:"image,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // introspectToken reads the token parameter, form-encoded as RFC 7662 says
