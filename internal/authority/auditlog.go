@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
@@ -35,6 +36,9 @@ func (w *auditWriter) add(e storage.AuditEntry) {
 	}
 }
 
+// flushGap is the least time between two writes of queued entries.
+const flushGap = 20 * time.Millisecond
+
 // run writes queued entries until ctx ends, then flushes.
 func (w *auditWriter) run(ctx context.Context) {
 	defer close(w.done)
@@ -45,6 +49,12 @@ func (w *auditWriter) run(ctx context.Context) {
 			return
 		case <-w.wake:
 			w.flush(ctx)
+			// Let entries gather: one transaction for many mints costs
+			// little more than one for a single mint.
+			select {
+			case <-ctx.Done():
+			case <-time.After(flushGap):
+			}
 		}
 	}
 }

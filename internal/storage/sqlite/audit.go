@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
@@ -24,7 +25,8 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) (storage.
 	return stored, err
 }
 
-// AppendAuditBatch implements storage.AuditLog.
+// AppendAuditBatch implements storage.AuditLog. Rows are inserted up to
+// auditChunk at a time: one statement per row costs more than the rows.
 func (s *Store) AppendAuditBatch(ctx context.Context, entries []storage.AuditEntry) error {
 	for _, e := range entries {
 		if err := e.Validate(); err != nil {
@@ -32,14 +34,25 @@ func (s *Store) AppendAuditBatch(ctx context.Context, entries []storage.AuditEnt
 		}
 	}
 	return s.write(ctx, nil, func(tx *sql.Tx) ([]storage.Change, error) {
-		for _, e := range entries {
-			if _, err := appendAudit(ctx, tx, e); err != nil {
-				return nil, err
+		for len(entries) > 0 {
+			chunk := entries[:min(len(entries), auditChunk)]
+			entries = entries[len(chunk):]
+			query := `INSERT INTO audit_log (occurred_at, actor, action, app_id, target, detail) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")
+			args := make([]any, 0, 6*len(chunk))
+			for _, e := range chunk {
+				args = append(args, millis(truncate(orNow(e.Time))), e.Actor, e.Action, e.AppID, e.Target, e.Detail)
+			}
+			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+				return nil, fmt.Errorf("sqlite: append audit: %w", err)
 			}
 		}
 		return nil, nil
 	})
 }
+
+// auditChunk keeps a multi-row insert under SQLite's 32766 parameters.
+const auditChunk = 500
 
 // appendAudit inserts e in tx and returns it as stored.
 func appendAudit(ctx context.Context, tx *sql.Tx, e storage.AuditEntry) (storage.AuditEntry, error) {
