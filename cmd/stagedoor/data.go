@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+)
+
+// dataFlags are the flags of every command that opens stagedoor's data.
+type dataFlags struct {
+	dir string
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (f *dataFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.dir, "data", envOr("STAGEDOOR_DATA", "./stagedoor-data"), "data directory of the embedded database and master key (STAGEDOOR_DATA)")
+}
+
+// node is an opened data directory: the store, the master key and the
+// authority over them.
+type node struct {
+	store      storage.Storage
+	box        *secret.Box
+	auth       *authority.Authority
+	createdKey bool
+}
+
+// openNode opens (creating on first use) the data directory: the master key
+// from STAGEDOOR_MASTER_KEY or the 0600 file master.key, and the database.
+func openNode(ctx context.Context, f dataFlags, log *slog.Logger) (*node, error) {
+	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	var key []byte
+	created := false
+	if env := os.Getenv("STAGEDOOR_MASTER_KEY"); env != "" {
+		k, err := secret.ParseKey(env)
+		if err != nil {
+			return nil, fmt.Errorf("STAGEDOOR_MASTER_KEY: %w", err)
+		}
+		key = k
+	} else {
+		k, c, err := secret.LoadOrCreateKeyFile(filepath.Join(f.dir, "master.key"))
+		if err != nil {
+			return nil, err
+		}
+		key, created = k, c
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(f.dir, "stagedoor.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	auth := authority.New(authority.Config{Store: store, Box: box, Logger: log})
+	if err := auth.Start(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &node{store: store, box: box, auth: auth, createdKey: created}, nil
+}
+
+func (n *node) Close() {
+	n.auth.Close()
+	n.store.Close()
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/server"
+)
+
+type serveFlags struct {
+	data     dataFlags
+	addr     string
+	logLevel string
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API on the embedded database",
+		Long: `Serve the HTTP API. On first start it creates the data directory, a master
+key, the signing keys, an app named "default" and a development API key, and
+prints that key and its secret once.`,
+		Example: "  stagedoor serve --addr 127.0.0.1:7800 --data ./stagedoor-data",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.data.register(cmd)
+	cmd.Flags().StringVar(&f.addr, "addr", envOr("STAGEDOOR_ADDR", "127.0.0.1:7800"), "address to listen on (STAGEDOOR_ADDR)")
+	cmd.Flags().StringVar(&f.logLevel, "log-level", envOr("STAGEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error (STAGEDOOR_LOG_LEVEL)")
+	return cmd
+}
+
+func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return usageError("--log-level: %v", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	n, err := openNode(ctx, f.data, log)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	if err := bootstrap(ctx, n, "http://"+ln.Addr().String(), stdout); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           server.New(server.Config{Auth: n.auth, Logger: log}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "data", f.data.dir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bootstrap creates the "default" app and a development key on a fresh
+// data directory, and prints the key once with a curl line that mints a
+// token.
+func bootstrap(ctx context.Context, n *node, url string, out io.Writer) error {
+	apps, err := n.auth.ListApps(ctx)
+	if err != nil || len(apps) > 0 {
+		return err
+	}
+	app, err := n.auth.CreateApp(ctx, "system", "default")
+	if err != nil {
+		return err
+	}
+	k, err := n.auth.CreateAPIKey(ctx, "system", app.ID, access.Development)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Created app %q and a development API key. The secret is shown only now:\n\n", "default")
+	fmt.Fprintf(&b, "  api key:    %s\n  api secret: %s\n\n", k.APIKey, k.Secret)
+	fmt.Fprintf(&b, "Mint a token:\n\n  curl -s -u '%s:%s' -H 'Content-Type: application/json' \\\n    -d '{\"user_id\":\"alice\",\"role\":\"host\",\"rooms\":[\"demo\"]}' %s/v1/tokens\n\n", k.APIKey, k.Secret, url)
+	_, err = io.WriteString(out, b.String())
+	return err
+}
