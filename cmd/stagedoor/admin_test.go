@@ -15,6 +15,7 @@ func dataDir(t *testing.T) string {
 	t.Helper()
 	t.Setenv("STAGEDOOR_MASTER_KEY", "")
 	t.Setenv("STAGEDOOR_DATA", "")
+	t.Setenv("STAGEDOOR_DATABASE", "")
 	return t.TempDir()
 }
 

@@ -156,11 +156,11 @@ func (f *mintFlags) request() (access.Request, access.KeyKind, error) {
 	}
 	userType, err := access.ParseUserType(f.userType)
 	if err != nil {
-		return req, kind, usageError("--user-type: %s", err.(*access.InvalidError).Detail)
+		return req, kind, usageError("--user-type: %s", detailOf(err))
 	}
 	aud, err := access.ParseAudience(f.audience)
 	if err != nil {
-		return req, kind, usageError("--audience: %s", err.(*access.InvalidError).Detail)
+		return req, kind, usageError("--audience: %s", detailOf(err))
 	}
 	ttl, err := parseTTL(f.ttl)
 	if err != nil {
@@ -241,6 +241,15 @@ func (f *mintFlags) key(kind access.KeyKind) (*token.Key, error) {
 		return nil, usageError("API key: %v", err)
 	}
 	return key, nil
+}
+
+// detailOf returns the detail of an *access.InvalidError, or err's message.
+func detailOf(err error) string {
+	var ie *access.InvalidError
+	if errors.As(err, &ie) {
+		return ie.Detail
+	}
+	return err.Error()
 }
 
 // checkText refuses a flag value that is too long or not printable UTF-8.
