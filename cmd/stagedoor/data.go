@@ -6,17 +6,21 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/postgres"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 )
 
 // dataFlags are the flags of every command that opens stagedoor's data.
 type dataFlags struct {
-	dir string
+	dir      string
+	database string
 }
 
 func envOr(name, def string) string {
@@ -28,6 +32,7 @@ func envOr(name, def string) string {
 
 func (f *dataFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dir, "data", envOr("STAGEDOOR_DATA", "./stagedoor-data"), "data directory of the embedded database and master key (STAGEDOOR_DATA)")
+	cmd.Flags().StringVar(&f.database, "database", os.Getenv("STAGEDOOR_DATABASE"), "postgres:// URL of a PostgreSQL database shared by several nodes, instead of the embedded SQLite (STAGEDOOR_DATABASE)")
 }
 
 // node is an opened data directory: the store, the master key and the
@@ -64,7 +69,7 @@ func openNode(ctx context.Context, f dataFlags, log *slog.Logger) (*node, error)
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(f.dir, "stagedoor.db"))
+	store, err := openStore(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -74,6 +79,20 @@ func openNode(ctx context.Context, f dataFlags, log *slog.Logger) (*node, error)
 		return nil, err
 	}
 	return &node{store: store, box: box, auth: auth, createdKey: created}, nil
+}
+
+// openStore opens PostgreSQL when --database is given, else the embedded
+// SQLite database in the data directory.
+func openStore(ctx context.Context, f dataFlags) (storage.Storage, error) {
+	switch {
+	case f.database == "":
+		return sqlite.Open(ctx, filepath.Join(f.dir, "stagedoor.db"))
+	case strings.HasPrefix(f.database, "postgres://"), strings.HasPrefix(f.database, "postgresql://"):
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		return postgres.Open(ctx, f.database)
+	}
+	return nil, usageError("--database must be a postgres:// URL")
 }
 
 func (n *node) Close() {

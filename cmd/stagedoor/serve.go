@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/server"
 )
 
@@ -104,6 +105,10 @@ func bootstrap(ctx context.Context, n *node, url string, out io.Writer) error {
 		return err
 	}
 	app, err := n.auth.CreateApp(ctx, "system", "default")
+	var conflict *authority.ConflictError
+	if errors.As(err, &conflict) {
+		return nil // another node sharing the database bootstrapped it
+	}
 	if err != nil {
 		return err
 	}

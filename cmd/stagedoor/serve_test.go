@@ -37,7 +37,7 @@ var servingLine = regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 func startServe(t *testing.T, dataDir string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
-	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1", "STAGEDOOR_MASTER_KEY=")
+	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
