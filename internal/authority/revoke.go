@@ -145,11 +145,17 @@ func (a *Authority) CreateGuestByInvite(ctx context.Context, inviter *Verified, 
 	if req.TTLSeconds == 0 {
 		req.TTLSeconds = int64(min(access.DefaultTTL, left) / time.Second)
 	}
-	if time.Duration(req.TTLSeconds)*time.Second > left {
-		return Issued{}, invalid("ttl_seconds", "a guest cannot outlive its inviter's token (%d s left)", int64(left/time.Second))
+	// An inviter at or past its exp (inside the verification leeway) has no
+	// life left to give: zero would otherwise mean the default TTL.
+	if left < access.MinTTL || time.Duration(req.TTLSeconds)*time.Second > left {
+		return Issued{}, invalid("ttl_seconds", "a guest cannot outlive its inviter's token (%d s left)", max(int64(left/time.Second), 0))
 	}
+	// A guest token is a media token, which never carries api.*: the
+	// inviter's media token lacks them too, and a role holding them is
+	// given without them, so they do not count as escalation.
+	held := inviter.Grants.Permissions.Union(access.APIPermissions)
 	m := minter{appID: c.App, keyID: c.Issuer, kind: kind,
-		holder: access.Holder{Permissions: inviter.Grants.Permissions, Rank: rank}, actor: "user:" + c.Subject}
+		holder: access.Holder{Permissions: held, Rank: rank}, actor: "user:" + c.Subject}
 	claims, err := a.resolve(m, req)
 	if err != nil {
 		return Issued{}, err
