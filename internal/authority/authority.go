@@ -55,7 +55,8 @@ type Authority struct {
 	mu      sync.RWMutex
 	apps    map[string]storage.App
 	apiKeys map[string]*apiKeyEntry
-	roles   map[string][]access.Role // app → custom roles
+	// catalogs holds each app's built-in and custom roles.
+	catalogs map[string]*access.Catalog
 }
 
 // New returns an Authority over cfg.Store. Call Start before use.

@@ -38,6 +38,7 @@ func (a *Authority) loadCatalog(ctx context.Context) error {
 	}
 	appMap := make(map[string]storage.App, len(apps))
 	roleMap := make(map[string][]access.Role, len(apps))
+	catalogs := make(map[string]*access.Catalog, len(apps))
 	for _, app := range apps {
 		appMap[app.ID] = app
 		stored, err := a.store.ListRoles(ctx, app.ID)
@@ -51,6 +52,9 @@ func (a *Authority) loadCatalog(ctx context.Context) error {
 				continue
 			}
 			roleMap[app.ID] = append(roleMap[app.ID], role)
+		}
+		if catalogs[app.ID], err = access.NewCatalog(roleMap[app.ID]...); err != nil {
+			return fmt.Errorf("roles of app %s: %w", app.ID, err)
 		}
 	}
 	a.mu.RLock()
@@ -69,7 +73,7 @@ func (a *Authority) loadCatalog(ctx context.Context) error {
 		keyMap[k.ID] = e
 	}
 	a.mu.Lock()
-	a.apps, a.apiKeys, a.roles = appMap, keyMap, roleMap
+	a.apps, a.apiKeys, a.catalogs = appMap, keyMap, catalogs
 	a.mu.Unlock()
 	return nil
 }
@@ -119,9 +123,12 @@ func roleFromStore(r storage.Role) (access.Role, error) {
 // catalog returns the roles an app can use.
 func (a *Authority) catalog(appID string) (*access.Catalog, error) {
 	a.mu.RLock()
-	custom := a.roles[appID]
+	c, ok := a.catalogs[appID]
 	a.mu.RUnlock()
-	return access.NewCatalog(custom...)
+	if !ok {
+		return nil, &NotFoundError{What: "app", Name: appID}
+	}
+	return c, nil
 }
 
 func (a *Authority) app(id string) (storage.App, bool) {
