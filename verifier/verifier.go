@@ -258,12 +258,28 @@ func (v *Verifier) Check(ctx context.Context, raw, room string, p access.Permiss
 	if err != nil {
 		return nil, err
 	}
+	g, err := GrantsOf(c)
+	if err != nil {
+		return nil, err
+	}
+	return c, g.Check(room, participant, p)
+}
+
+// GrantsOf reads a token's grants into the access package's terms. Unknown
+// permission names or user types make the token malformed: a token must
+// speak the vocabulary.
+func GrantsOf(c *token.Claims) (access.Grants, error) {
 	perms, err := access.ParseSet(c.Grants.Permissions)
 	if err != nil {
-		return nil, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
+		return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
 	}
-	g := access.Grants{Role: c.Grants.Role, Permissions: perms, Rooms: c.Grants.Rooms, Participant: c.Grants.Participant}
-	return c, g.Check(room, participant, p)
+	user := access.Authenticated
+	if c.User != nil {
+		if user, err = access.ParseUserType(c.User.Type); err != nil {
+			return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
+		}
+	}
+	return access.Grants{Role: c.Grants.Role, Permissions: perms, Rooms: c.Grants.Rooms, Participant: c.Grants.Participant, User: user}, nil
 }
 
 // Revocations is the set of revocations seen so far.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
+	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // resolver finds verification keys: service keys from the key ring, HS256
@@ -66,7 +67,7 @@ func (a *Authority) verify(ctx context.Context, raw, room string) (*Verified, er
 	if a.revs.Revoked(c, room) {
 		return nil, ErrRevoked
 	}
-	g, err := grantsOf(c)
+	g, err := verifier.GrantsOf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -95,22 +96,6 @@ func (a *Authority) checkIssuer(c *token.Claims) error {
 		return &token.Error{Reason: "wrong_app", Detail: fmt.Sprintf("unknown app %q", c.App)}
 	}
 	return nil
-}
-
-// grantsOf reads a token's grants into the domain's terms. Unknown
-// permission names are refused: a token must speak the vocabulary.
-func grantsOf(c *token.Claims) (access.Grants, error) {
-	perms, err := access.ParseSet(c.Grants.Permissions)
-	if err != nil {
-		return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-	}
-	user := access.Authenticated
-	if c.User != nil {
-		if user, err = access.ParseUserType(c.User.Type); err != nil {
-			return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-		}
-	}
-	return access.Grants{Role: c.Grants.Role, Permissions: perms, Rooms: c.Grants.Rooms, Participant: c.Grants.Participant, User: user}, nil
 }
 
 // Introspection is RFC 7662's answer about a token.
