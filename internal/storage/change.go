@@ -10,6 +10,9 @@ const (
 	ChangeRole       ChangeKind = "role"
 	ChangeSigningKey ChangeKind = "signing_key"
 	ChangeRevocation ChangeKind = "revocation"
+	// ChangeRoom reports new events of a room (Room set; Cursor is the
+	// newest event's Seq).
+	ChangeRoom ChangeKind = "room"
 	// ChangeResync means changes may have been missed: reload everything
 	// cached, revocations from the last cursor seen.
 	ChangeResync ChangeKind = "resync"
@@ -21,6 +24,9 @@ type Change struct {
 	Kind ChangeKind
 	// AppID is the app concerned, if any.
 	AppID string
-	// Cursor is the Seq of the revocation for ChangeRevocation, else zero.
+	// Room is the room concerned, for ChangeRoom.
+	Room string
+	// Cursor is the Seq of the revocation for ChangeRevocation, of the
+	// newest room event for ChangeRoom, else zero.
 	Cursor int64
 }

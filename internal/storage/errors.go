@@ -28,3 +28,14 @@ var ErrInvalid = errors.New("storage: invalid record")
 // ErrSchemaTooNew reports that the database schema was migrated by a newer
 // version of stagedoor than the one opening it.
 var ErrSchemaTooNew = errors.New("storage: database schema is newer than this version supports")
+
+// ErrRoomFull reports that a room's producer or participant cap is reached.
+var ErrRoomFull = errors.New("storage: room is full")
+
+// ErrBlocked reports that a participant is barred from a room.
+var ErrBlocked = errors.New("storage: participant is blocked from the room")
+
+// ErrUnavailable reports that the database cannot be reached right now: it
+// is down, restarting, refusing connections or locked beyond the wait
+// allowed. Nothing was written; the caller may try again later.
+var ErrUnavailable = errors.New("storage: unavailable")
