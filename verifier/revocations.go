@@ -43,9 +43,14 @@ type RevocationSet struct {
 	users    map[appValue]time.Time
 	rooms    map[appValue]time.Time
 	before   map[string]time.Time // app → tokens issued before this are revoked
+	// expires is when each entry above may be forgotten: no token it
+	// matches is alive after it.
+	expires map[entry]time.Time
 }
 
 type appValue struct{ app, value string }
+
+type entry struct{ kind, app, value string }
 
 // NewRevocationSet returns an empty set.
 func NewRevocationSet() *RevocationSet {
@@ -56,6 +61,7 @@ func NewRevocationSet() *RevocationSet {
 		users:    map[appValue]time.Time{},
 		rooms:    map[appValue]time.Time{},
 		before:   map[string]time.Time{},
+		expires:  map[entry]time.Time{},
 	}
 }
 
@@ -107,9 +113,45 @@ func (s *RevocationSet) Add(rs ...Revocation) {
 				s.before[r.App] = c
 			}
 		}
+		if !r.ExpiresAt.IsZero() {
+			k := entry{r.Kind, r.App, r.Value}
+			if r.ExpiresAt.After(s.expires[k]) {
+				s.expires[k] = r.ExpiresAt
+			}
+		}
 		s.cursor = max(s.cursor, r.Seq)
 	}
 	s.gen++
+}
+
+// Prune forgets the revocations that expired by now: every token they
+// matched has expired too, so memory stays bounded by live revocations.
+func (s *RevocationSet) Prune(now time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, exp := range s.expires {
+		if exp.After(now) {
+			continue
+		}
+		delete(s.expires, k)
+		n++
+		switch k.kind {
+		case RevokeTokenID:
+			delete(s.tokenIDs, k.value)
+		case RevokeRefreshFamily:
+			delete(s.families, k.value)
+		case RevokeAPIKey:
+			delete(s.apiKeys, k.value)
+		case RevokeUserID:
+			delete(s.users, appValue{k.app, k.value})
+		case RevokeRoom:
+			delete(s.rooms, appValue{k.app, k.value})
+		case RevokeIssuedBefore:
+			delete(s.before, k.app)
+		}
+	}
+	return n
 }
 
 // Cursor is the highest Seq added: where to resume the feed.

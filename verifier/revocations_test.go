@@ -59,3 +59,22 @@ func TestRevocationSet(t *testing.T) {
 		t.Error("generation did not move")
 	}
 }
+
+func TestRevocationSetPrune(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	s := NewRevocationSet()
+	s.Add(
+		Revocation{Seq: 1, Kind: RevokeTokenID, Value: "old", ExpiresAt: now.Add(-time.Second)},
+		Revocation{Seq: 2, Kind: RevokeTokenID, Value: "live", ExpiresAt: now.Add(time.Hour)},
+		Revocation{Seq: 3, App: "a", Kind: RevokeUserID, Value: "u", CreatedAt: now.Add(-time.Hour), ExpiresAt: now},
+	)
+	if n := s.Prune(now); n != 2 {
+		t.Fatalf("pruned %d, want 2", n)
+	}
+	if s.Revoked(&token.Claims{ID: "old"}, "") || !s.Revoked(&token.Claims{ID: "live"}, "") {
+		t.Error("prune removed the wrong token ids")
+	}
+	if s.Revoked(&token.Claims{ID: "x", App: "a", Subject: "u", IssuedAt: now.Add(-2 * time.Hour)}, "") {
+		t.Error("an expired user revocation still matches")
+	}
+}

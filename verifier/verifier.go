@@ -224,6 +224,7 @@ func (v *Verifier) follow(ctx context.Context) {
 			if err := v.Sync(ctx); err != nil && ctx.Err() == nil {
 				v.cfg.Logger.Warn("reading the revocation feed failed", "err", err)
 			}
+			v.revs.Prune(v.cfg.Now())
 		}
 	}
 }

@@ -188,6 +188,7 @@ func (a *Authority) prune(ctx context.Context) error {
 	if _, err := a.store.PruneRevocations(ctx, now); err != nil {
 		return err
 	}
+	a.revs.Prune(now)
 	if _, err := a.store.PruneRefreshTokens(ctx, now); err != nil {
 		return err
 	}
