@@ -113,6 +113,12 @@ type reply struct {
 
 func (s *testServer) do(t testing.TB, c call) reply {
 	t.Helper()
+	return send(t, c.from, s.request(t, c))
+}
+
+// request builds the HTTP request of c.
+func (s *testServer) request(t testing.TB, c call) *http.Request {
+	t.Helper()
 	var body io.Reader
 	switch b := c.body.(type) {
 	case nil:
@@ -141,7 +147,13 @@ func (s *testServer) do(t testing.TB, c call) reply {
 	for k, v := range c.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := clientFrom(c.from).Do(req)
+	return req
+}
+
+// send sends req from the loopback address from and decodes the answer.
+func send(t testing.TB, from string, req *http.Request) reply {
+	t.Helper()
+	resp, err := clientFrom(from).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +162,7 @@ func (s *testServer) do(t testing.TB, c call) reply {
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &r.body); err != nil {
-			t.Fatalf("%s %s: bad JSON %q: %v", c.method, c.path, raw, err)
+			t.Fatalf("%s %s: bad JSON %q: %v", req.Method, req.URL.Path, raw, err)
 		}
 	}
 	return r

@@ -84,9 +84,20 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	out := map[string]any{
 		"active": true, "token_type": "Bearer", "client_id": c.Issuer, "iss": c.Issuer, "sub": c.Subject, "aud": c.Audience,
 		"jti": c.ID, "app": c.App, "iat": c.IssuedAt.Unix(), "exp": c.ExpiresAt.Unix(),
-		"scope":  strings.Join(c.Grants.Permissions, " "),
-		"grants": map[string]any{"role": c.Grants.Role, "permissions": c.Grants.Permissions, "rooms": c.Grants.Rooms, "participant": c.Grants.Participant},
+		"scope": strings.Join(c.Grants.Permissions, " "),
 	}
+	perms := c.Grants.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
+	grants := map[string]any{"role": c.Grants.Role, "permissions": perms}
+	if c.Grants.Rooms != nil {
+		grants["rooms"] = c.Grants.Rooms
+	}
+	if c.Grants.Participant != "" {
+		grants["participant"] = c.Grants.Participant
+	}
+	out["grants"] = grants
 	if !c.NotBefore.IsZero() {
 		out["nbf"] = c.NotBefore.Unix()
 	}

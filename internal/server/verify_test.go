@@ -314,6 +314,11 @@ func TestIntrospect(t *testing.T) {
 		if r.body["active"] != true || r.body["dev"] != true {
 			t.Fatalf("%s", r.raw)
 		}
+		// An unbound token's grants name no rooms and no participant.
+		g, _ := r.body["grants"].(map[string]any)
+		if len(g) != 2 || g["role"] != "viewer" {
+			t.Fatalf("grants = %v", r.body["grants"])
+		}
 	})
 	t.Run("another app's token", func(t *testing.T) {
 		other := s.otherApp(t)
