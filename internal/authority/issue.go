@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -106,6 +107,17 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 	if len(req.Metadata) > 0 && !json.Valid(req.Metadata) {
 		return nil, invalid("metadata", "must be JSON")
 	}
+	if string(req.Metadata) == "null" {
+		req.Metadata = nil
+	}
+	for i, room := range req.Rooms {
+		if err := checkText("rooms", room, maxIDLen); err != nil {
+			return nil, err
+		}
+		if slices.Contains(req.Rooms[:i], room) {
+			return nil, invalid("rooms", "room %q is named twice", room)
+		}
+	}
 	if req.Role == "" {
 		return nil, invalid("role", "required")
 	}
@@ -155,7 +167,9 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 func (a *Authority) sign(m minter, c *token.Claims) (Issued, error) {
 	s, err := token.Mint(a.signer(), c)
 	if err != nil {
-		return Issued{}, err
+		// resolve let through claims Mint refuses: a fault of ours, not a
+		// bad token, so the *token.Error (a 401) must not show through.
+		return Issued{}, fmt.Errorf("mint: %v", err)
 	}
 	detail, _ := json.Marshal(map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()})
 	a.audit.add(storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail})

@@ -37,6 +37,9 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 	if req.IssuedBefore != nil {
 		set++
 		r.Kind, r.IssuedBefore = storage.RevocationIssuedBefore, req.IssuedBefore.UTC()
+		if r.IssuedBefore.IsZero() {
+			return verifier.Revocation{}, invalid("issued_before", "must be a time, not the zero time")
+		}
 		if r.IssuedBefore.After(now.Add(a.leeway)) {
 			return verifier.Revocation{}, invalid("issued_before", "is in the future")
 		}

@@ -26,11 +26,7 @@ func decode(r *http.Request, v any) error {
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return newProblem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body exceeds %d bytes", mbe.Limit))
-		}
-		return newProblem(http.StatusBadRequest, "invalid_request", "reading the body failed")
+		return readError(err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
@@ -52,6 +48,15 @@ func decode(r *http.Request, v any) error {
 		return &access.InvalidError{Field: "body", Detail: "trailing data after the JSON object"}
 	}
 	return nil
+}
+
+// readError is the problem of a body that could not be read.
+func readError(err error) *Problem {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return newProblem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body exceeds %d bytes", mbe.Limit))
+	}
+	return newProblem(http.StatusBadRequest, "invalid_request", "reading the body failed")
 }
 
 // basicAuth returns the API key and secret of an HTTP Basic Authorization.

@@ -126,6 +126,11 @@ func TestCreateTokenClaims(t *testing.T) {
 	if _, c := claimsOf(t, tok); !slices.Equal(c.Grants.Permissions, []string{"consume", "data.send", "produce.microphone", "room.join"}) {
 		t.Errorf("viewer + extras = %v", c.Grants.Permissions)
 	}
+	// A null metadata is no metadata.
+	tok = s.mint(t, &s.prod, map[string]any{"user_id": "bob", "role": "viewer", "metadata": nil})
+	if _, c := claimsOf(t, tok); c.User != nil {
+		t.Errorf("null metadata made a user claim: %+v", c.User)
+	}
 	// A plain user carries no user claim and no rooms.
 	if _, c := claimsOf(t, tok); c.User != nil || c.Grants.Rooms != nil {
 		t.Errorf("plain user: user %+v rooms %v", c.User, c.Grants.Rooms)
@@ -374,6 +379,9 @@ func TestCreateTokenFailures(t *testing.T) {
 		{"name with a control character", call{body: with("name", "Al\x07ice")}, 400, "invalid_request", "name"},
 		{"empty room list", call{body: with("rooms", []string{})}, 400, "invalid_request", "rooms"},
 		{"empty room name", call{body: with("rooms", []string{""})}, 400, "invalid_request", "rooms"},
+		{"duplicate room", call{body: with("rooms", []string{"stage", "stage"})}, 400, "invalid_request", "rooms"},
+		{"room with a control character", call{body: with("rooms", []string{"stage"})}, 400, "invalid_request", "rooms"},
+		{"an array body", call{body: `[{"user_id":"alice","role":"viewer"}]`}, 400, "invalid_request", "body"},
 		{"unknown user type", call{body: with("user_type", "robot")}, 400, "invalid_request", "user_type"},
 		{"unknown audience", call{body: with("audience", "sfu")}, 400, "invalid_request", "audience"},
 		{"api audience for a media role", call{body: with("audience", "api")}, 403, "audience_mismatch", ""},
@@ -398,6 +406,16 @@ func TestCreateTokenFailures(t *testing.T) {
 				}
 			})
 		})
+	}
+
+	// Type errors speak JSON, not Go.
+	r := s.mintReply(t, &s.prod, with("ttl_seconds", "long"))
+	if r.body["detail"] != "ttl_seconds: must be an integer" {
+		t.Errorf("detail = %v", r.body["detail"])
+	}
+	r = s.mintReply(t, &s.prod, with("rooms", "stage"))
+	if r.body["detail"] != "rooms: must be an array" || r.body["field"] != "rooms" {
+		t.Errorf("detail = %v", r.body["detail"])
 	}
 
 	// The production cap itself is allowed.

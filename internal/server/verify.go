@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -124,6 +125,10 @@ type userClaim struct {
 func introspectToken(r *http.Request) (string, error) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return "", readError(err)
+			}
 			return "", &access.InvalidError{Field: "token", Detail: "malformed form body"}
 		}
 		return requiredToken(r.PostForm)

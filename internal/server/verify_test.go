@@ -351,6 +351,7 @@ func TestIntrospect(t *testing.T) {
 		r := s.do(t, call{method: "POST", path: "/v1/introspect", bearer: tok, body: map[string]any{"token": tok}})
 		wantProblem(t, r, http.StatusUnauthorized, "invalid_client")
 		wantField(t, s.do(t, form(prod, "")), "token")
+		wantProblem(t, s.do(t, form(prod, strings.Repeat("t", 65<<10))), http.StatusRequestEntityTooLarge, "too_large")
 		wantField(t, s.do(t, call{method: "POST", path: "/v1/introspect", basic: &s.prod, body: map[string]any{}}), "token")
 		wantField(t, s.do(t, call{method: "POST", path: "/v1/introspect", basic: &s.prod, body: map[string]any{"tokn": tok}}), "tokn")
 		r = s.do(t, call{method: "POST", path: "/v1/introspect", basic: &s.prod, body: tok, header: map[string]string{"Content-Type": "text/plain"}})
