@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,9 +92,22 @@ func openStore(ctx context.Context, f dataFlags) (storage.Storage, error) {
 	case strings.HasPrefix(f.database, "postgres://"), strings.HasPrefix(f.database, "postgresql://"):
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		return postgres.Open(ctx, f.database)
+		s, err := postgres.Open(ctx, f.database)
+		if errors.Is(err, storage.ErrUnavailable) {
+			return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %w", redactURL(f.database), err)
+		}
+		return s, err
 	}
 	return nil, usageError("--database must be a postgres:// URL")
+}
+
+// redactURL returns a database URL without its password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the --database URL"
+	}
+	return u.Redacted()
 }
 
 func (n *node) Close() {

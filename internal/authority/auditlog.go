@@ -2,6 +2,7 @@ package authority
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -12,6 +13,8 @@ import (
 // auditWriter appends frequent audit entries (tokens minted) off the
 // request path, so that minting does not wait on a durable commit. Entries
 // queue in memory and are written in order; close flushes what is queued.
+// While the store is unavailable entries stay queued, up to maxQueued, and
+// are written when it is back.
 type auditWriter struct {
 	store storage.AuditLog
 	log   *slog.Logger
@@ -30,14 +33,18 @@ func (w *auditWriter) add(e storage.AuditEntry) {
 	w.mu.Lock()
 	w.queue = append(w.queue, e)
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.signal()
 }
 
-// flushGap is the least time between two writes of queued entries.
-const flushGap = 20 * time.Millisecond
+// flushGap is the least time between two writes of queued entries;
+// retryGap the time between attempts while the store is unavailable.
+const (
+	flushGap = 20 * time.Millisecond
+	retryGap = 500 * time.Millisecond
+)
+
+// maxQueued bounds the entries kept while the store is unavailable.
+const maxQueued = 100_000
 
 // run writes queued entries until ctx ends, then flushes.
 func (w *auditWriter) run(ctx context.Context) {
@@ -45,31 +52,58 @@ func (w *auditWriter) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			w.flush(context.WithoutCancel(ctx))
+			w.flush(context.WithoutCancel(ctx), true)
 			return
 		case <-w.wake:
-			w.flush(ctx)
 			// Let entries gather: one transaction for many mints costs
 			// little more than one for a single mint.
+			gap := flushGap
+			if !w.flush(ctx, false) {
+				gap = retryGap
+				w.signal()
+			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(flushGap):
+			case <-time.After(gap):
 			}
 		}
 	}
 }
 
-func (w *auditWriter) flush(ctx context.Context) {
+func (w *auditWriter) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flush writes the queued entries and reports false if the store was
+// unavailable, in which case they are queued again in front of newer ones
+// unless this is the final flush.
+func (w *auditWriter) flush(ctx context.Context, final bool) bool {
 	w.mu.Lock()
 	batch := w.queue
 	w.queue = nil
 	w.mu.Unlock()
 	if len(batch) == 0 {
-		return
+		return true
 	}
-	if err := w.store.AppendAuditBatch(ctx, batch); err != nil {
+	err := w.store.AppendAuditBatch(ctx, batch)
+	if err == nil {
+		return true
+	}
+	if final || ctx.Err() != nil || !errors.Is(err, storage.ErrUnavailable) {
 		w.log.Error("audit entries lost", "count", len(batch), "err", err)
+		return true
 	}
+	w.mu.Lock()
+	w.queue = append(batch, w.queue...)
+	if over := len(w.queue) - maxQueued; over > 0 {
+		w.queue = w.queue[over:]
+		w.log.Error("audit entries lost while the store is unavailable", "count", over)
+	}
+	w.mu.Unlock()
+	return false
 }
 
 // close waits for run to finish flushing; ctx of run must be done.

@@ -148,9 +148,13 @@ func (a *Authority) syncRevocations(ctx context.Context) error {
 
 // follow keeps the in-memory views current: at once on a change reported by
 // the feed, and every poll interval for changes made by other processes.
+// A failed refresh leaves the views as they were, so tokens keep verifying
+// while the store is away; it is logged when the store goes away and when
+// it comes back, not on every attempt in between.
 func (a *Authority) follow(ctx context.Context, changes <-chan storage.Change) {
 	tick := time.NewTicker(a.poll)
 	defer tick.Stop()
+	failing := false
 	for {
 		var err error
 		select {
@@ -172,8 +176,14 @@ func (a *Authority) follow(ctx context.Context, changes <-chan storage.Change) {
 				err = a.prune(ctx)
 			}
 		}
-		if err != nil && ctx.Err() == nil {
-			a.log.Warn("refreshing from the store failed", "err", err)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil && !failing:
+			failing = true
+			a.log.Warn("refreshing from the store failed; serving what was loaded before", "err", err)
+		case err == nil && failing:
+			failing = false
+			a.log.Info("refreshing from the store works again")
 		}
 	}
 }

@@ -3,6 +3,8 @@ package authority
 import (
 	"errors"
 	"fmt"
+
+	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
 // ErrUnauthenticated reports API key credentials that do not match an active
@@ -12,8 +14,10 @@ var ErrUnauthenticated = errors.New("invalid API key or secret")
 // ErrRevoked reports a token that matches a revocation.
 var ErrRevoked = errors.New("token revoked")
 
-// ErrUnavailable reports that the store cannot be reached right now.
-var ErrUnavailable = errors.New("storage unavailable")
+// ErrUnavailable reports that the store cannot be reached right now. It is
+// storage.ErrUnavailable, which backends wrap in their errors, so every
+// operation that needed the store reports it without translation.
+var ErrUnavailable = storage.ErrUnavailable
 
 // NotFoundError names what was not found.
 type NotFoundError struct {

@@ -30,7 +30,7 @@ type Problem struct {
 
 	// challenge is the WWW-Authenticate header of a 401 or 403.
 	challenge string
-	// retryAfter, if set, becomes the Retry-After header of a 429.
+	// retryAfter, if set, becomes the Retry-After header of a 429 or 503.
 	retryAfter time.Duration
 }
 
@@ -48,6 +48,10 @@ func bearerChallenge(errCode, desc, scope string) string {
 	}
 	return s
 }
+
+// unavailableRetry is when to try again after a 503 for an unreachable
+// store: a restarting database is usually back within seconds.
+const unavailableRetry = time.Second
 
 const basicChallenge = `Basic realm="stagedoor", charset="UTF-8"`
 
@@ -107,6 +111,7 @@ func problemFor(err error) *Problem {
 		p = newProblem(http.StatusConflict, "conflict", conf.Detail)
 	case errors.Is(err, authority.ErrUnavailable):
 		p = newProblem(http.StatusServiceUnavailable, "unavailable", "storage is unavailable; try again")
+		p.retryAfter = unavailableRetry
 	default:
 		p = newProblem(http.StatusInternalServerError, "internal", "internal error")
 	}

@@ -27,7 +27,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, key storage.APIKey, audit *sto
 			return nil, fmt.Errorf("api key %q: %w", key.ID, storage.ErrAlreadyExists)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("postgres: create api key: %w", err)
+			return nil, fail("create api key", err)
 		}
 		return []storage.Change{{Kind: storage.ChangeAPIKey, AppID: key.AppID}}, nil
 	})
@@ -40,7 +40,7 @@ func (s *Store) GetAPIKey(ctx context.Context, id string) (storage.APIKey, error
 		return storage.APIKey{}, fmt.Errorf("api key %q: %w", id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.APIKey{}, fmt.Errorf("postgres: get api key: %w", err)
+		return storage.APIKey{}, fail("get api key", err)
 	}
 	return k, nil
 }
@@ -71,7 +71,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, now, tokensExpireBy
 			return nil, fmt.Errorf("api key %q: %w", id, storage.ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("postgres: revoke api key: %w", err)
+			return nil, fail("revoke api key", err)
 		}
 		rev, err = addRevocation(ctx, tx, storage.Revocation{
 			AppID: appID, Kind: storage.RevocationAPIKey, Value: id,

@@ -26,7 +26,7 @@ func (s *Store) CreateApp(ctx context.Context, app storage.App, audit *storage.A
 			return nil, fmt.Errorf("app %q (%s): %w", app.ID, app.Name, storage.ErrAlreadyExists)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("postgres: create app: %w", err)
+			return nil, fail("create app", err)
 		}
 		return []storage.Change{{Kind: storage.ChangeApp, AppID: app.ID}}, nil
 	})
@@ -48,7 +48,7 @@ func (s *Store) getApp(ctx context.Context, where, arg string) (storage.App, err
 		return storage.App{}, fmt.Errorf("app %q: %w", arg, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.App{}, fmt.Errorf("postgres: get app: %w", err)
+		return storage.App{}, fail("get app", err)
 	}
 	return a, nil
 }

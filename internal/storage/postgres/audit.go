@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -48,7 +47,7 @@ func appendAudit(ctx context.Context, tx pgx.Tx, e storage.AuditEntry) (storage.
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
 		e.Time, e.Actor, e.Action, e.AppID, e.Target, e.Detail).Scan(&e.Seq)
 	if err != nil {
-		return storage.AuditEntry{}, fmt.Errorf("postgres: append audit: %w", err)
+		return storage.AuditEntry{}, fail("append audit", err)
 	}
 	return e, nil
 }

@@ -38,7 +38,7 @@ func newListener(ctx context.Context, cfg *pgx.ConnConfig, channel string, hub *
 	l.cfg.RuntimeParams["application_name"] = "stagedoor-listener"
 	conn, err := l.connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: listen: %w", err)
+		return nil, fail("listen", err)
 	}
 	l.conn = conn
 	return l, nil

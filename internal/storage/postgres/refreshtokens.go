@@ -35,7 +35,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, tok storage.RefreshToken
 			return nil, fmt.Errorf("refresh token: %w", storage.ErrAlreadyExists)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("postgres: create refresh token: %w", err)
+			return nil, fail("create refresh token", err)
 		}
 		return nil, nil
 	})
@@ -52,14 +52,14 @@ func (s *Store) UseRefreshToken(ctx context.Context, idHash []byte, now time.Tim
 		return tok, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return storage.RefreshToken{}, fmt.Errorf("postgres: use refresh token: %w", err)
+		return storage.RefreshToken{}, fail("use refresh token", err)
 	}
 	tok, err = scanRefreshToken(s.pool.QueryRow(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE id_hash = $1`, idHash))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return storage.RefreshToken{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
 	case err != nil:
-		return storage.RefreshToken{}, fmt.Errorf("postgres: use refresh token: %w", err)
+		return storage.RefreshToken{}, fail("use refresh token", err)
 	case !tok.UsedAt.IsZero():
 		return tok, fmt.Errorf("refresh token of family %q: %w", tok.FamilyID, storage.ErrReused)
 	case !now.Before(tok.ExpiresAt):
@@ -102,7 +102,7 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now, t
 func (s *Store) PruneRefreshTokens(ctx context.Context, now time.Time) (int, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM refresh_tokens WHERE expires_at <= $1`, stamp(now))
 	if err != nil {
-		return 0, fmt.Errorf("postgres: prune refresh tokens: %w", err)
+		return 0, fail("prune refresh tokens", err)
 	}
 	return int(tag.RowsAffected()), nil
 }

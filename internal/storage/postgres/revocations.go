@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,12 +41,12 @@ func addRevocation(ctx context.Context, tx pgx.Tx, r storage.Revocation) (storag
 	r.CreatedAt = stamp(orNow(r.CreatedAt))
 	r.ExpiresAt = stamp(r.ExpiresAt)
 	if err := tx.QueryRow(ctx, `UPDATE revocation_seq SET last = last + 1 RETURNING last`).Scan(&r.Seq); err != nil {
-		return storage.Revocation{}, fmt.Errorf("postgres: revocation seq: %w", err)
+		return storage.Revocation{}, fail("revocation seq", err)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO revocations (`+revocationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.Seq, r.AppID, string(r.Kind), r.Value, nullStamp(r.IssuedBefore), r.CreatedAt, r.ExpiresAt)
 	if err != nil {
-		return storage.Revocation{}, fmt.Errorf("postgres: add revocation: %w", err)
+		return storage.Revocation{}, fail("add revocation", err)
 	}
 	return r, nil
 }
@@ -63,7 +62,7 @@ func (s *Store) ListRevocations(ctx context.Context, q storage.RevocationQuery) 
 func (s *Store) PruneRevocations(ctx context.Context, now time.Time) (int, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM revocations WHERE expires_at <= $1`, stamp(now))
 	if err != nil {
-		return 0, fmt.Errorf("postgres: prune revocations: %w", err)
+		return 0, fail("prune revocations", err)
 	}
 	return int(tag.RowsAffected()), nil
 }

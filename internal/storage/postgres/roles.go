@@ -29,7 +29,7 @@ func (s *Store) PutRole(ctx context.Context, role storage.Role, audit *storage.A
 				permissions = excluded.permissions, rank = excluded.rank, updated_at = excluded.updated_at`,
 			role.AppID, role.Name, perms, role.Rank, stamp(orNow(role.UpdatedAt)))
 		if err != nil {
-			return nil, fmt.Errorf("postgres: put role: %w", err)
+			return nil, fail("put role", err)
 		}
 		return []storage.Change{{Kind: storage.ChangeRole, AppID: role.AppID}}, nil
 	})
@@ -42,7 +42,7 @@ func (s *Store) GetRole(ctx context.Context, appID, name string) (storage.Role, 
 		return storage.Role{}, fmt.Errorf("role %q of app %q: %w", name, appID, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Role{}, fmt.Errorf("postgres: get role: %w", err)
+		return storage.Role{}, fail("get role", err)
 	}
 	return r, nil
 }
@@ -58,7 +58,7 @@ func (s *Store) DeleteRole(ctx context.Context, appID, name string, audit *stora
 	return s.write(ctx, audit, func(tx pgx.Tx) ([]storage.Change, error) {
 		tag, err := tx.Exec(ctx, `DELETE FROM roles WHERE app_id = $1 AND name = $2`, appID, name)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: delete role: %w", err)
+			return nil, fail("delete role", err)
 		}
 		if tag.RowsAffected() == 0 {
 			return nil, fmt.Errorf("role %q of app %q: %w", name, appID, storage.ErrNotFound)

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"fmt"
-
 	"github.com/jackc/pgx/v5"
 )
 
@@ -14,19 +12,19 @@ type scanner interface {
 // collect scans every row with scan and closes rows.
 func collect[T any](rows pgx.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fail("", err)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: scan: %w", err)
+			return nil, fail("scan", err)
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fail("", err)
 	}
 	return out, nil
 }

@@ -36,7 +36,7 @@ func (s *Store) InitSigningKeys(ctx context.Context, current, next storage.Signi
 	next.ActivatedAt, next.RetiredAt, next.PublishUntil = time.Time{}, time.Time{}, time.Time{}
 	return s.write(ctx, audit, func(tx pgx.Tx) ([]storage.Change, error) {
 		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-			return nil, fmt.Errorf("postgres: lock signing keys: %w", err)
+			return nil, fail("lock signing keys", err)
 		}
 		found, err := exists(ctx, tx, `SELECT 1 FROM signing_keys LIMIT 1`)
 		if err != nil {
@@ -68,14 +68,14 @@ func (s *Store) RotateSigningKeys(ctx context.Context, expectedCurrentID string,
 		tag, err := tx.Exec(ctx, `UPDATE signing_keys SET state = 'retired', retired_at = $1, publish_until = $2
 			WHERE id = $3 AND state = 'current'`, stamp(now), stamp(publishUntil), expectedCurrentID)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: retire signing key: %w", err)
+			return nil, fail("retire signing key", err)
 		}
 		if tag.RowsAffected() != 1 {
 			return nil, fmt.Errorf("signing key %q is not current: %w", expectedCurrentID, storage.ErrConflict)
 		}
 		tag, err = tx.Exec(ctx, `UPDATE signing_keys SET state = 'current', activated_at = $1 WHERE state = 'next'`, stamp(now))
 		if err != nil {
-			return nil, fmt.Errorf("postgres: activate signing key: %w", err)
+			return nil, fail("activate signing key", err)
 		}
 		if tag.RowsAffected() != 1 {
 			return nil, fmt.Errorf("no next signing key: %w", storage.ErrConflict)
@@ -93,7 +93,7 @@ func (s *Store) PruneSigningKeys(ctx context.Context, now time.Time) (int, error
 	err := s.write(ctx, nil, func(tx pgx.Tx) ([]storage.Change, error) {
 		tag, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= $1`, stamp(now))
 		if err != nil {
-			return nil, fmt.Errorf("postgres: prune signing keys: %w", err)
+			return nil, fail("prune signing keys", err)
 		}
 		n = int(tag.RowsAffected())
 		if n == 0 {
@@ -112,7 +112,7 @@ func insertSigningKey(ctx context.Context, tx pgx.Tx, k storage.SigningKey) erro
 		return fmt.Errorf("signing key %q: %w", k.ID, storage.ErrAlreadyExists)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: insert signing key: %w", err)
+		return fail("insert signing key", err)
 	}
 	return nil
 }

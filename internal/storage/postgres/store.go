@@ -7,7 +7,10 @@
 // never by reading then writing. Changes are announced with NOTIFY in the
 // same transaction as the change, on a channel named after the schema, and
 // each node listens on a dedicated connection that reconnects on failure and
-// then announces a storage.ChangeResync.
+// then announces a storage.ChangeResync. Errors that mean the database could
+// not be reached (refused or dropped connections, a server shutting down or
+// starting up, timeouts) wrap storage.ErrUnavailable; the pool replaces dead
+// connections by itself once the database is back.
 package postgres
 
 import (
@@ -15,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,6 +37,10 @@ type Store struct {
 	wg       sync.WaitGroup
 }
 
+// connectTimeout bounds each connection attempt when the DSN sets no
+// connect_timeout, so that requests fail fast while the database is away.
+const connectTimeout = 5 * time.Second
+
 // Open connects to the database at dsn, migrates its schema and starts
 // listening for changes. It returns an error wrapping storage.ErrSchemaTooNew
 // if the schema was migrated by a newer version.
@@ -41,9 +49,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fail("", err)
 	}
 	s, err := start(ctx, pool)
 	if err != nil {
@@ -56,13 +67,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 func start(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 	var schema string
 	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, fail("", err)
 	}
 	if schema == "" {
 		return nil, errors.New("postgres: no schema: the search_path names none that exists")
 	}
 	if err := migrate(ctx, pool, schema); err != nil {
-		return nil, fmt.Errorf("postgres: schema %s: %w", schema, err)
+		return nil, fail("schema "+schema, err)
 	}
 	s := &Store{pool: pool, hub: feed.NewHub(), channel: channelName(schema)}
 	l, err := newListener(ctx, pool.Config().ConnConfig, s.channel, s.hub)
@@ -110,7 +121,7 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return fail("begin", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	changes, err := fn(tx)
@@ -124,11 +135,11 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 	}
 	for _, c := range changes {
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, encodeChange(c)); err != nil {
-			return fmt.Errorf("postgres: notify: %w", err)
+			return fail("notify", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return fail("commit", err)
 	}
 	return nil
 }
@@ -153,7 +164,7 @@ func exists(ctx context.Context, tx pgx.Tx, query string, args ...any) (bool, er
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("postgres: %w", err)
+		return false, fail("", err)
 	}
 	return true, nil
 }

@@ -27,7 +27,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, key storage.APIKey, audit *sto
 			return nil, fmt.Errorf("api key %q: %w", key.ID, storage.ErrAlreadyExists)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: create api key: %w", err)
+			return nil, fail("create api key", err)
 		}
 		return []storage.Change{{Kind: storage.ChangeAPIKey, AppID: key.AppID}}, nil
 	})
@@ -40,7 +40,7 @@ func (s *Store) GetAPIKey(ctx context.Context, id string) (storage.APIKey, error
 		return storage.APIKey{}, fmt.Errorf("api key %q: %w", id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.APIKey{}, fmt.Errorf("sqlite: get api key: %w", err)
+		return storage.APIKey{}, fail("get api key", err)
 	}
 	return k, nil
 }
@@ -50,7 +50,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, appID string) ([]storage.APIKey
 	rows, err := s.db.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE ? = '' OR app_id = ? ORDER BY created_at, id`, appID, appID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list api keys: %w", err)
+		return nil, fail("list api keys", err)
 	}
 	return collect(rows, scanAPIKey)
 }
@@ -67,13 +67,13 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, now, tokensExpireBy
 			return nil, fmt.Errorf("api key %q: %w", id, storage.ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: revoke api key: %w", err)
+			return nil, fail("revoke api key", err)
 		}
 		if revoked.Valid {
 			return nil, fmt.Errorf("api key %q already revoked: %w", id, storage.ErrConflict)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, millis(now), id); err != nil {
-			return nil, fmt.Errorf("sqlite: revoke api key: %w", err)
+			return nil, fail("revoke api key", err)
 		}
 		rev, err = addRevocation(ctx, tx, storage.Revocation{
 			AppID: appID, Kind: storage.RevocationAPIKey, Value: id,

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -44,7 +43,7 @@ func (s *Store) AppendAuditBatch(ctx context.Context, entries []storage.AuditEnt
 				args = append(args, millis(truncate(orNow(e.Time))), e.Actor, e.Action, e.AppID, e.Target, e.Detail)
 			}
 			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-				return nil, fmt.Errorf("sqlite: append audit: %w", err)
+				return nil, fail("append audit", err)
 			}
 		}
 		return nil, nil
@@ -61,7 +60,7 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e storage.AuditEntry) (storage
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
 		millis(e.Time), e.Actor, e.Action, e.AppID, e.Target, e.Detail).Scan(&e.Seq)
 	if err != nil {
-		return storage.AuditEntry{}, fmt.Errorf("sqlite: append audit: %w", err)
+		return storage.AuditEntry{}, fail("append audit", err)
 	}
 	return e, nil
 }
@@ -71,7 +70,7 @@ func (s *Store) ListAudit(ctx context.Context, q storage.AuditQuery) ([]storage.
 	rows, err := s.db.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log
 		WHERE seq > ? AND (? = '' OR app_id = ?) ORDER BY seq`+limitClause(q.Limit), q.AfterSeq, q.AppID, q.AppID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		return nil, fail("list audit", err)
 	}
 	return collect(rows, scanAudit)
 }

@@ -35,7 +35,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, tok storage.RefreshToken
 			return nil, fmt.Errorf("refresh token: %w", storage.ErrAlreadyExists)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: create refresh token: %w", err)
+			return nil, fail("create refresh token", err)
 		}
 		return nil, nil
 	})
@@ -53,7 +53,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, idHash []byte, now time.Tim
 			return nil, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: use refresh token: %w", err)
+			return nil, fail("use refresh token", err)
 		}
 		switch {
 		case !tok.UsedAt.IsZero():
@@ -64,7 +64,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, idHash []byte, now time.Tim
 			return nil, nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE id_hash = ?`, millis(now), idHash); err != nil {
-			return nil, fmt.Errorf("sqlite: use refresh token: %w", err)
+			return nil, fail("use refresh token", err)
 		}
 		tok.UsedAt = truncate(now)
 		return nil, nil
@@ -89,10 +89,10 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now, t
 			return nil, fmt.Errorf("refresh family %q: %w", familyID, storage.ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: revoke refresh family: %w", err)
+			return nil, fail("revoke refresh family", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE family_id = ?`, familyID); err != nil {
-			return nil, fmt.Errorf("sqlite: revoke refresh family: %w", err)
+			return nil, fail("revoke refresh family", err)
 		}
 		rev, err = addRevocation(ctx, tx, storage.Revocation{
 			AppID: appID, Kind: storage.RevocationRefreshFamily, Value: familyID,
@@ -112,7 +112,7 @@ func (s *Store) PruneRefreshTokens(ctx context.Context, now time.Time) (int, err
 	err := s.write(ctx, nil, func(tx *sql.Tx) ([]storage.Change, error) {
 		res, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires_at <= ?`, millis(now))
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: prune refresh tokens: %w", err)
+			return nil, fail("prune refresh tokens", err)
 		}
 		n, err = rowsAffected(res)
 		return nil, err

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -41,7 +40,7 @@ func addRevocation(ctx context.Context, tx *sql.Tx, r storage.Revocation) (stora
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
 		r.AppID, string(r.Kind), r.Value, nullMillis(r.IssuedBefore), millis(r.CreatedAt), millis(r.ExpiresAt)).Scan(&r.Seq)
 	if err != nil {
-		return storage.Revocation{}, fmt.Errorf("sqlite: add revocation: %w", err)
+		return storage.Revocation{}, fail("add revocation", err)
 	}
 	r.IssuedBefore = truncate(r.IssuedBefore)
 	r.CreatedAt = truncate(r.CreatedAt)
@@ -54,7 +53,7 @@ func (s *Store) ListRevocations(ctx context.Context, q storage.RevocationQuery) 
 	rows, err := s.db.QueryContext(ctx, `SELECT `+revocationColumns+` FROM revocations
 		WHERE seq > ? AND (? = '' OR app_id = ?) ORDER BY seq`+limitClause(q.Limit), q.AfterSeq, q.AppID, q.AppID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list revocations: %w", err)
+		return nil, fail("list revocations", err)
 	}
 	return collect(rows, scanRevocation)
 }
@@ -65,7 +64,7 @@ func (s *Store) PruneRevocations(ctx context.Context, now time.Time) (int, error
 	err := s.write(ctx, nil, func(tx *sql.Tx) ([]storage.Change, error) {
 		res, err := tx.ExecContext(ctx, `DELETE FROM revocations WHERE expires_at <= ?`, millis(now))
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: prune revocations: %w", err)
+			return nil, fail("prune revocations", err)
 		}
 		n, err = rowsAffected(res)
 		return nil, err

@@ -34,7 +34,7 @@ func (s *Store) PutRole(ctx context.Context, role storage.Role, audit *storage.A
 				permissions = excluded.permissions, rank = excluded.rank, updated_at = excluded.updated_at`,
 			role.AppID, role.Name, string(permsJSON), role.Rank, millis(orNow(role.UpdatedAt)))
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: put role: %w", err)
+			return nil, fail("put role", err)
 		}
 		return []storage.Change{{Kind: storage.ChangeRole, AppID: role.AppID}}, nil
 	})
@@ -47,7 +47,7 @@ func (s *Store) GetRole(ctx context.Context, appID, name string) (storage.Role, 
 		return storage.Role{}, fmt.Errorf("role %q of app %q: %w", name, appID, storage.ErrNotFound)
 	}
 	if err != nil {
-		return storage.Role{}, fmt.Errorf("sqlite: get role: %w", err)
+		return storage.Role{}, fail("get role", err)
 	}
 	return r, nil
 }
@@ -56,7 +56,7 @@ func (s *Store) GetRole(ctx context.Context, appID, name string) (storage.Role, 
 func (s *Store) ListRoles(ctx context.Context, appID string) ([]storage.Role, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE app_id = ? ORDER BY name`, appID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list roles: %w", err)
+		return nil, fail("list roles", err)
 	}
 	return collect(rows, scanRole)
 }
@@ -66,7 +66,7 @@ func (s *Store) DeleteRole(ctx context.Context, appID, name string, audit *stora
 	return s.write(ctx, audit, func(tx *sql.Tx) ([]storage.Change, error) {
 		res, err := tx.ExecContext(ctx, `DELETE FROM roles WHERE app_id = ? AND name = ?`, appID, name)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: delete role: %w", err)
+			return nil, fail("delete role", err)
 		}
 		n, err := rowsAffected(res)
 		if err != nil {

@@ -15,7 +15,7 @@ const signingKeyColumns = `id, state, public_key, private_key_ciphertext, create
 func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+signingKeyColumns+` FROM signing_keys ORDER BY created_at, id`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
+		return nil, fail("list signing keys", err)
 	}
 	return collect(rows, scanSigningKey)
 }
@@ -65,7 +65,7 @@ func (s *Store) RotateSigningKeys(ctx context.Context, expectedCurrentID string,
 		res, err := tx.ExecContext(ctx, `UPDATE signing_keys SET state = 'retired', retired_at = ?, publish_until = ?
 			WHERE id = ? AND state = 'current'`, millis(now), millis(publishUntil), expectedCurrentID)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: retire signing key: %w", err)
+			return nil, fail("retire signing key", err)
 		}
 		if n, err := rowsAffected(res); err != nil {
 			return nil, err
@@ -74,7 +74,7 @@ func (s *Store) RotateSigningKeys(ctx context.Context, expectedCurrentID string,
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE signing_keys SET state = 'current', activated_at = ? WHERE state = 'next'`, millis(now))
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: activate signing key: %w", err)
+			return nil, fail("activate signing key", err)
 		}
 		if n, err := rowsAffected(res); err != nil {
 			return nil, err
@@ -94,7 +94,7 @@ func (s *Store) PruneSigningKeys(ctx context.Context, now time.Time) (int, error
 	err := s.write(ctx, nil, func(tx *sql.Tx) ([]storage.Change, error) {
 		res, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= ?`, millis(now))
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: prune signing keys: %w", err)
+			return nil, fail("prune signing keys", err)
 		}
 		n, err = rowsAffected(res)
 		if err != nil {
@@ -116,7 +116,7 @@ func insertSigningKey(ctx context.Context, tx *sql.Tx, k storage.SigningKey) err
 		return fmt.Errorf("signing key %q: %w", k.ID, storage.ErrAlreadyExists)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: insert signing key: %w", err)
+		return fail("insert signing key", err)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/feed"
@@ -42,11 +43,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return &Store{db: db, hub: feed.NewHub()}, nil
 }
 
+// busyTimeout is how long a statement waits for a lock held by another
+// connection or process before failing with storage.ErrUnavailable.
+var busyTimeout = 10 * time.Second
+
 // dsn returns the data source name that opens path durably, with foreign
 // keys enforced and write transactions taking the write lock up front.
 func dsn(path string) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -75,7 +80,7 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return fail("begin", err)
 	}
 	changes, err := fn(tx)
 	if err == nil && audit != nil {
@@ -86,7 +91,7 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return fail("commit", err)
 	}
 	s.hub.Publish(changes...)
 	return nil
@@ -110,7 +115,7 @@ func exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, e
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("sqlite: %w", err)
+		return false, fail("", err)
 	}
 	return true, nil
 }
@@ -131,7 +136,7 @@ func requireApp(ctx context.Context, tx *sql.Tx, appID string) error {
 func rowsAffected(res sql.Result) (int, error) {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: %w", err)
+		return 0, fail("", err)
 	}
 	return int(n), nil
 }

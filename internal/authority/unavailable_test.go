@@ -1,0 +1,198 @@
+package authority_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+)
+
+// awayStore is a store whose database can be taken away: while down,
+// every operation the authority uses fails with storage.ErrUnavailable.
+type awayStore struct {
+	storage.Storage
+	down atomic.Bool
+}
+
+func (s *awayStore) err(op string) error {
+	if s.down.Load() {
+		return fmt.Errorf("%s: %w", op, storage.ErrUnavailable)
+	}
+	return nil
+}
+
+func (s *awayStore) ListApps(ctx context.Context) ([]storage.App, error) {
+	if err := s.err("list apps"); err != nil {
+		return nil, err
+	}
+	return s.Storage.ListApps(ctx)
+}
+
+func (s *awayStore) ListAPIKeys(ctx context.Context, appID string) ([]storage.APIKey, error) {
+	if err := s.err("list api keys"); err != nil {
+		return nil, err
+	}
+	return s.Storage.ListAPIKeys(ctx, appID)
+}
+
+func (s *awayStore) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
+	if err := s.err("list signing keys"); err != nil {
+		return nil, err
+	}
+	return s.Storage.ListSigningKeys(ctx)
+}
+
+func (s *awayStore) ListRevocations(ctx context.Context, q storage.RevocationQuery) ([]storage.Revocation, error) {
+	if err := s.err("list revocations"); err != nil {
+		return nil, err
+	}
+	return s.Storage.ListRevocations(ctx, q)
+}
+
+func (s *awayStore) AddRevocation(ctx context.Context, r storage.Revocation, audit *storage.AuditEntry) (storage.Revocation, error) {
+	if err := s.err("add revocation"); err != nil {
+		return storage.Revocation{}, err
+	}
+	return s.Storage.AddRevocation(ctx, r, audit)
+}
+
+func (s *awayStore) CreateRefreshToken(ctx context.Context, tok storage.RefreshToken) error {
+	if err := s.err("create refresh token"); err != nil {
+		return err
+	}
+	return s.Storage.CreateRefreshToken(ctx, tok)
+}
+
+func (s *awayStore) AppendAuditBatch(ctx context.Context, entries []storage.AuditEntry) error {
+	if err := s.err("append audit"); err != nil {
+		return err
+	}
+	return s.Storage.AppendAuditBatch(ctx, entries)
+}
+
+// startAway starts an authority over an awayStore on a temp SQLite
+// database, with one app and a production key.
+func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller) {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "stagedoor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &awayStore{Storage: db}
+	key := make([]byte, secret.KeySize)
+	rand.Read(key)
+	box, err := secret.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := authority.New(authority.Config{Store: store, Box: box, PollInterval: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		a.Close()
+		db.Close()
+	})
+	app, err := a.CreateApp(ctx, "test", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := a.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := a.Authenticate(k.APIKey, k.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, store, caller
+}
+
+func mint(t *testing.T, a *authority.Authority, caller authority.Caller, user string) string {
+	t.Helper()
+	out, err := a.IssueToken(t.Context(), caller, authority.IssueRequest{UserID: user, Role: "viewer"})
+	if err != nil {
+		t.Fatalf("mint for %s: %v", user, err)
+	}
+	return out.AccessToken
+}
+
+// TestStoreAway takes the store away from a running authority: what needs
+// the store fails with ErrUnavailable, while tokens keep verifying against
+// the views loaded before, which failed refreshes leave intact; minting
+// keeps its audit entries until the store is back.
+func TestStoreAway(t *testing.T) {
+	a, store, caller := startAway(t)
+	alice := mint(t, a, caller, "alice")
+	bob := mint(t, a, caller, "bob")
+	if _, err := a.Revoke(t.Context(), caller, authority.RevokeRequest{UserID: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	jwks := string(a.JWKS())
+
+	store.down.Store(true)
+	time.Sleep(100 * time.Millisecond) // several failed refreshes
+	if err := a.Ready(t.Context()); !errors.Is(err, authority.ErrUnavailable) {
+		t.Errorf("Ready while away: %v, want ErrUnavailable", err)
+	}
+	if _, err := a.Check(t.Context(), alice, "r", access.Consume, ""); err != nil {
+		t.Errorf("verify while away: %v", err)
+	}
+	if _, err := a.Check(t.Context(), bob, "r", access.Consume, ""); !errors.Is(err, authority.ErrRevoked) {
+		t.Errorf("verify of a revoked token while away: %v, want ErrRevoked", err)
+	}
+	if got := string(a.JWKS()); got != jwks {
+		t.Errorf("JWKS changed while away:\n%s\nwas\n%s", got, jwks)
+	}
+	if _, err := a.Authenticate(caller.KeyID, "wrong"); !errors.Is(err, authority.ErrUnauthenticated) {
+		t.Errorf("authenticate with a wrong secret while away: %v", err)
+	}
+	if _, err := a.Revoke(t.Context(), caller, authority.RevokeRequest{UserID: "alice"}); !errors.Is(err, authority.ErrUnavailable) {
+		t.Errorf("revoke while away: %v, want ErrUnavailable", err)
+	}
+	if _, err := a.IssueToken(t.Context(), caller, authority.IssueRequest{UserID: "dave", Role: "viewer", Refresh: true}); !errors.Is(err, authority.ErrUnavailable) {
+		t.Errorf("mint with a refresh token while away: %v, want ErrUnavailable", err)
+	}
+	carol := mint(t, a, caller, "carol")
+	if _, err := a.Check(t.Context(), carol, "r", access.Consume, ""); err != nil {
+		t.Errorf("verify of a token minted while away: %v", err)
+	}
+	if _, err := a.Check(t.Context(), alice, "r", access.Consume, ""); err != nil {
+		t.Errorf("verify after the failed revocation: %v", err)
+	}
+
+	store.down.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		entries, err := a.Audit(t.Context(), storage.AuditQuery{AppID: caller.AppID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range entries {
+			found = found || (e.Action == "token.mint" && e.Target == "carol")
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the mint made while away never reached the audit log: %v", entries)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.Ready(t.Context()); err != nil {
+		t.Errorf("Ready after the store is back: %v", err)
+	}
+}
