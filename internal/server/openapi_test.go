@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/api"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
 // contract checks requests and answers against api/openapi.json.
@@ -219,6 +221,35 @@ func TestOpenAPIContract(t *testing.T) {
 		r, reqErr := ct.exchange(t, s, call{method: "POST", path: "/v1/tokens", basic: &s.dev, body: mintBody, from: "127.0.0.9"})
 		if r.status != http.StatusTooManyRequests || reqErr != nil {
 			t.Fatalf("%d %v", r.status, reqErr)
+		}
+	})
+
+	// An unreachable store's 503, written as every handler writes it,
+	// matches the routes that document it.
+	t.Run("unavailable", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		writeProblem(rec, problemFor(fmt.Errorf("list: %w", storage.ErrUnavailable)))
+		for _, c := range []call{
+			{method: "GET", path: "/readyz"},
+			{method: "POST", path: "/v1/revocations", basic: &s.prod, body: map[string]any{"user_id": "a"}},
+			{method: "POST", path: "/v1/tokens/refresh", body: map[string]any{"refresh_token": "x"}},
+		} {
+			req := s.request(t, c)
+			route, params, err := ct.router.FindRoute(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
+			out := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: in, Status: rec.Code, Header: rec.Header(), Body: io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
+				Options: &openapi3filter.Options{IncludeResponseStatus: true},
+			}
+			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+				t.Errorf("%s %s: 503 does not match the document: %v", c.method, c.path, err)
+			}
+			if op := route.Operation; op.Responses.Status(http.StatusServiceUnavailable) == nil {
+				t.Errorf("%s %s does not document 503", c.method, c.path)
+			}
 		}
 	})
 
