@@ -146,6 +146,19 @@ func (a *Authority) syncRevocations(ctx context.Context) error {
 	}
 }
 
+// applyOwn makes a revocation this node just stored take effect at once,
+// and returns it as verifiers see it. It is added without its sequence
+// number, since the cursor must advance only as the store is read in
+// order: revocations committed by other nodes with lower numbers, not read
+// yet, would otherwise be skipped. The next read brings it again, numbered.
+func (a *Authority) applyOwn(r storage.Revocation) verifier.Revocation {
+	out := revocationOf(r)
+	early := out
+	early.Seq = 0
+	a.revs.Add(early)
+	return out
+}
+
 // follow keeps the in-memory views current: at once on a change reported by
 // the feed, and every poll interval for changes made by other processes.
 // A failed refresh leaves the views as they were, so tokens keep verifying

@@ -249,7 +249,7 @@ func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
 	case err != nil:
 		return err
 	}
-	a.revs.Add(revocationOf(r))
+	a.applyOwn(r)
 	a.markRevokedKeys([]storage.Revocation{r})
 	return nil
 }

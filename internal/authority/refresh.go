@@ -78,6 +78,6 @@ func (a *Authority) revokeFamily(ctx context.Context, rt storage.RefreshToken) {
 		return
 	}
 	if err == nil {
-		a.revs.Add(revocationOf(r))
+		a.applyOwn(r)
 	}
 }

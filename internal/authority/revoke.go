@@ -56,9 +56,7 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 	if err != nil {
 		return verifier.Revocation{}, err
 	}
-	out := revocationOf(stored)
-	a.revs.Add(out)
-	return out, nil
+	return a.applyOwn(stored), nil
 }
 
 // RevocationFeed returns the revocations after cursor, for verifiers that
