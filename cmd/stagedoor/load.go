@@ -1,0 +1,103 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stagedoor/stagedoor/internal/load"
+)
+
+type loadFlags struct {
+	targets     []string
+	concurrency int
+	duration    time.Duration
+	requests    int
+	method      string
+	path        string
+	body        string
+	basic       string
+	bearer      string
+	headers     []string
+}
+
+func newLoadCmd() *cobra.Command {
+	var f loadFlags
+	cmd := &cobra.Command{
+		Use:   "load",
+		Short: "Drive stagedoor nodes on this machine and report throughput and latency",
+		Long: `Send the same request to one or more stagedoor nodes with concurrent
+keep-alive clients, for a duration or a number of requests, and print
+{"requests","errors","req_per_s","p50_us","p99_us"} as JSON. Answers other
+than 2xx count as errors. Only loopback targets are accepted.`,
+		Example: `  stagedoor load --target http://127.0.0.1:7800 --concurrency 16 --duration 10s \
+    --path /v1/tokens --basic "$KEY:$SECRET" --body '{"user_id":"alice","role":"viewer"}'
+  stagedoor load --target http://127.0.0.1:7800 --target http://127.0.0.1:7801 --requests 100000 \
+    --path /v1/verify --bearer "$TOKEN" --body '{"room":"demo","permission":"consume"}'`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLoad(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.targets, "target", nil, "base URL of a node, http:// on loopback; repeat for several (clients are spread over them)")
+	fl.IntVar(&f.concurrency, "concurrency", 8, "number of concurrent clients")
+	fl.DurationVar(&f.duration, "duration", 10*time.Second, "how long to run, at most 10m")
+	fl.IntVar(&f.requests, "requests", 0, "stop after this many requests (0: only the duration bounds the run)")
+	fl.StringVar(&f.method, "method", "POST", "HTTP method")
+	fl.StringVar(&f.path, "path", "/v1/verify", "request path")
+	fl.StringVar(&f.body, "body", "", "request body, sent as application/json")
+	fl.StringVar(&f.basic, "basic", "", "API key credentials key:secret for Basic authentication")
+	fl.StringVar(&f.bearer, "bearer", "", "access token for Bearer authentication")
+	fl.StringArrayVar(&f.headers, "header", nil, "extra header Name: value; repeatable")
+	return cmd
+}
+
+func runLoad(cmd *cobra.Command, f loadFlags) error {
+	if err := requireFlags(cmd, "target"); err != nil {
+		return err
+	}
+	if f.basic != "" && f.bearer != "" {
+		return usageError("--basic and --bearer exclude each other")
+	}
+	h := http.Header{}
+	if f.body != "" {
+		h.Set("Content-Type", "application/json")
+	}
+	if f.bearer != "" {
+		h.Set("Authorization", "Bearer "+f.bearer)
+	}
+	for _, kv := range f.headers {
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return usageError("--header %q: want Name: value", kv)
+		}
+		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	build := load.Static(f.method, f.path, []byte(f.body), h)
+	if f.basic != "" {
+		key, secret, ok := strings.Cut(f.basic, ":")
+		if !ok {
+			return usageError("--basic: want key:secret")
+		}
+		static := build
+		build = func(target string, w, i int) (*http.Request, error) {
+			req, err := static(target, w, i)
+			if err == nil {
+				req.SetBasicAuth(key, secret)
+			}
+			return req, err
+		}
+	}
+	if f.duration <= 0 {
+		return usageError("--duration must be positive")
+	}
+	r, err := load.Run(cmd.Context(), load.Options{
+		Targets: f.targets, Concurrency: f.concurrency, Duration: f.duration, Requests: f.requests, Request: build,
+	})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	return printJSON(cmd.OutOrStdout(), r)
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+)
+
+func TestLoadCommand(t *testing.T) {
+	var good, bad atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k, s, ok := r.BasicAuth()
+		if !ok || k != "sdk_k" || s != "sec" || r.URL.Path != "/v1/tokens" || r.Header.Get("Content-Type") != "application/json" || r.Header.Get("X-Run") != "7" {
+			bad.Add(1)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		good.Add(1)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	out := wantSuccess(t, cli(t, "", "load", "--target", srv.URL, "--requests", "50", "--concurrency", "3",
+		"--path", "/v1/tokens", "--basic", "sdk_k:sec", "--body", `{"user_id":"a","role":"viewer"}`, "--header", "X-Run: 7"))
+	r := decodeJSON[map[string]float64](t, out)
+	if r["requests"] != 50 || r["errors"] != 0 || r["req_per_s"] <= 0 || r["p99_us"] < r["p50_us"] {
+		t.Fatalf("result %v", r)
+	}
+	if good.Load() != 50 || bad.Load() != 0 {
+		t.Fatalf("server saw %d good and %d bad requests", good.Load(), bad.Load())
+	}
+}
+
+func TestLoadCommandRefuses(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"load"}, "--target is required"},
+		{[]string{"load", "--target", "http://192.0.2.1:7800", "--requests", "1"}, "only loopback"},
+		{[]string{"load", "--target", "http://example.com", "--requests", "1"}, "only loopback"},
+		{[]string{"load", "--target", "http://127.0.0.1:1", "--concurrency", "0"}, "concurrency 0"},
+		{[]string{"load", "--target", "http://127.0.0.1:1", "--duration", "11m"}, "at most 10m"},
+		{[]string{"load", "--target", "http://127.0.0.1:1", "--header", "nocolon"}, "--header"},
+		{[]string{"load", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--bearer", "t"}, "exclude"},
+		{[]string{"load", "--target", "http://127.0.0.1:1", "extra"}, "unexpected argument"},
+	} {
+		wantFailure(t, cli(t, "", c.args...), 2, c.want)
+	}
+}
