@@ -37,7 +37,7 @@ func testAudit(t *testing.T, open opener) {
 	t.Run("Batch", func(t *testing.T) {
 		s := open(t)
 		batch := []storage.AuditEntry{
-			{Time: now(), Actor: "api_key:k", Action: "token.mint", AppID: "app1", Target: "u1"},
+			{Time: now(), Actor: "api_key:k", Action: "token.mint", AppID: "app1", Target: "u1", Detail: []byte(`{"jti":"j1"}`)},
 			{Time: now(), Actor: "api_key:k", Action: "token.mint", AppID: "app1", Target: "u2"},
 		}
 		noErr(t, s.AppendAuditBatch(t.Context(), batch))
@@ -45,6 +45,9 @@ func testAudit(t *testing.T, open opener) {
 		noErr(t, err)
 		if len(listed) != 2 || listed[0].Target != "u1" || listed[1].Target != "u2" || listed[0].Seq >= listed[1].Seq {
 			t.Fatalf("batch stored as %+v", listed)
+		}
+		if string(listed[0].Detail) != `{"jti":"j1"}` || len(listed[1].Detail) != 0 || !listed[0].Time.Equal(batch[0].Time) {
+			t.Fatalf("batch entries stored as %+v, want %+v", listed, batch)
 		}
 		bad := append(batch, storage.AuditEntry{Action: "token.mint"})
 		wantErr(t, s.AppendAuditBatch(t.Context(), bad), storage.ErrInvalid)
