@@ -20,7 +20,7 @@ import (
 
 // testDatabase creates a schema of its own in STAGEDOOR_TEST_POSTGRES and
 // returns a URL that uses it.
-func testDatabase(t *testing.T) string {
+func testDatabase(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("STAGEDOOR_TEST_POSTGRES")
 	if base == "" {
@@ -54,7 +54,7 @@ func testDatabase(t *testing.T) string {
 	return u.String()
 }
 
-func bearerPost(t *testing.T, base, path, tok, body string) (int, map[string]any) {
+func bearerPost(t testing.TB, base, path, tok, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -34,7 +34,7 @@ var servingLine = regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 
 // startServe starts `stagedoor serve` on a free loopback port over dataDir
 // and waits until it listens.
-func startServe(t *testing.T, dataDir string) *process {
+func startServe(t testing.TB, dataDir string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
 	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
@@ -88,7 +88,7 @@ func startServe(t *testing.T, dataDir string) *process {
 	return p
 }
 
-func (p *process) post(t *testing.T, path, user, pass, body string) (int, map[string]any) {
+func (p *process) post(t testing.TB, path, user, pass, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", p.url+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -96,14 +96,14 @@ func (p *process) post(t *testing.T, path, user, pass, body string) (int, map[st
 	return doJSON(t, req)
 }
 
-func (p *process) get(t *testing.T, path, user, pass string) (int, map[string]any) {
+func (p *process) get(t testing.TB, path, user, pass string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", p.url+path, nil)
 	req.SetBasicAuth(user, pass)
 	return doJSON(t, req)
 }
 
-func doJSON(t *testing.T, req *http.Request) (int, map[string]any) {
+func doJSON(t testing.TB, req *http.Request) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
