@@ -52,6 +52,10 @@ type Authority struct {
 	// lastPrune is only touched by the follow goroutine.
 	lastPrune time.Time
 
+	// loading serialises catalog loads and in-memory key revocations, so
+	// that no load installs a view older than a change already applied.
+	loading sync.Mutex
+
 	mu      sync.RWMutex
 	apps    map[string]storage.App
 	apiKeys map[string]*apiKeyEntry

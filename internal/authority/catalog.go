@@ -28,6 +28,8 @@ func apiKeyAAD(id string) string { return "api_key:" + id }
 
 // loadCatalog reads apps, API keys and custom roles.
 func (a *Authority) loadCatalog(ctx context.Context) error {
+	a.loading.Lock()
+	defer a.loading.Unlock()
 	apps, err := a.store.ListApps(ctx)
 	if err != nil {
 		return fmt.Errorf("load apps: %w", err)
@@ -98,6 +100,8 @@ func (a *Authority) openAPIKey(k storage.APIKey) (*apiKeyEntry, error) {
 // markRevokedKeys applies API key revocations read from the feed at once,
 // before the next full reload.
 func (a *Authority) markRevokedKeys(rs []storage.Revocation) {
+	a.loading.Lock()
+	defer a.loading.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range rs {
