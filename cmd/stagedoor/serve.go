@@ -67,8 +67,9 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
+	api := server.New(server.Config{Auth: n.auth, Logger: log})
 	srv := &http.Server{
-		Handler:           server.New(server.Config{Auth: n.auth, Logger: log}),
+		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -76,6 +77,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(api.EndStreams)
 	log.Info("serving", "addr", ln.Addr().String(), "data", f.data.dir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -48,6 +48,7 @@ type Authority struct {
 	cache  *verifiedCache
 	tokens *token.Verifier
 	audit  *auditWriter
+	rooms  *roomsState
 	stop   context.CancelFunc
 	// lastPrune is only touched by the follow goroutine.
 	lastPrune time.Time
@@ -93,6 +94,7 @@ func New(cfg Config) *Authority {
 	a.cache = newVerifiedCache(size)
 	a.tokens = token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now))
 	a.audit = newAuditWriter(a.store, a.log)
+	a.rooms = newRoomsState()
 	return a
 }
 
@@ -113,13 +115,15 @@ func (a *Authority) Start(ctx context.Context) error {
 	}
 	go a.follow(ctx, changes)
 	go a.audit.run(ctx)
+	go a.sweepSessions(ctx)
 	return nil
 }
 
-// Close stops following the store and flushes the audit log. Call it once,
-// after a successful Start.
+// Close stops following the store, stops ending expired sessions and
+// flushes the audit log. Call it once, after a successful Start.
 func (a *Authority) Close() {
 	a.stop()
+	<-a.rooms.done
 	a.audit.close()
 }
 
@@ -182,9 +186,15 @@ func (a *Authority) follow(ctx context.Context, changes <-chan storage.Change) {
 				changes = nil
 				continue
 			}
-			if ch.Kind == storage.ChangeRevocation {
+			switch ch.Kind {
+			case storage.ChangeRevocation:
 				err = a.syncRevocations(ctx)
-			} else {
+			case storage.ChangeRoom:
+				a.roomChanged(ch)
+			case storage.ChangeResync:
+				a.roomsResync()
+				err = a.reload(ctx)
+			default:
 				err = a.reload(ctx)
 			}
 		case <-tick.C:

@@ -26,8 +26,11 @@ type NotFoundError struct {
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e.What, e.Name) }
 
-// ConflictError says the request clashes with what is stored.
+// ConflictError says the request clashes with what is stored. Code, when
+// set, names the clash (a room full, a session ended); empty means a plain
+// conflict.
 type ConflictError struct {
+	Code   string
 	Detail string
 }
 

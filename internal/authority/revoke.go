@@ -56,7 +56,13 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 	if err != nil {
 		return verifier.Revocation{}, err
 	}
-	return a.applyOwn(stored), nil
+	out := a.applyOwn(stored)
+	// The sweep loop would end the revoked sessions soon; ending them now
+	// means that once the revocation is answered, their slots are free.
+	if err := a.endRevokedSessions(ctx, caller.AppID); err != nil {
+		a.log.Warn("ending the sessions of revoked tokens failed; the sweep will retry", "err", err)
+	}
+	return out, nil
 }
 
 // RevocationFeed returns the revocations after cursor, for verifiers that

@@ -45,6 +45,9 @@ func (a *Authority) Check(ctx context.Context, raw, room string, p access.Permis
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkBlocked(ctx, v.Claims.App, room, participantOf(v)); err != nil {
+		return nil, err
+	}
 	return v, v.Grants.Check(room, participant, p)
 }
 

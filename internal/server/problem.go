@@ -108,7 +108,7 @@ func problemFor(err error) *Problem {
 	case errors.As(err, &nf):
 		p = newProblem(http.StatusNotFound, "not_found", nf.Error())
 	case errors.As(err, &conf):
-		p = newProblem(http.StatusConflict, "conflict", conf.Detail)
+		p = newProblem(http.StatusConflict, cmp.Or(conf.Code, "conflict"), conf.Detail)
 	case errors.Is(err, authority.ErrUnavailable):
 		p = newProblem(http.StatusServiceUnavailable, "unavailable", "storage is unavailable; try again")
 		p.retryAfter = unavailableRetry

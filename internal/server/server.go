@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -28,6 +29,9 @@ type Config struct {
 	// authentications per key and per client address; default 1/s, burst 10.
 	FailedAuthRate  float64
 	FailedAuthBurst int
+	// EventPing is how long an idle event stream waits before a
+	// heartbeat comment; default 15s.
+	EventPing time.Duration
 }
 
 // Server is the HTTP API.
@@ -36,14 +40,18 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	maxBody int64
+	ping    time.Duration
 	limits  *failureLimiter
 	metrics *metrics
 	mux     *http.ServeMux
+	// streams ends with EndStreams; event streams and long polls end with it.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // New returns the HTTP API over cfg.Auth.
 func New(cfg Config) *Server {
-	s := &Server{auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, maxBody: cfg.MaxBodyBytes}
+	s := &Server{auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, maxBody: cfg.MaxBodyBytes, ping: cfg.EventPing}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -52,6 +60,9 @@ func New(cfg Config) *Server {
 	}
 	if s.maxBody == 0 {
 		s.maxBody = 64 << 10
+	}
+	if s.ping == 0 {
+		s.ping = 15 * time.Second
 	}
 	reg := cfg.Registry
 	if reg == nil {
@@ -66,6 +77,7 @@ func New(cfg Config) *Server {
 		burst = 10
 	}
 	s.limits = newFailureLimiter(rate, burst, s.now)
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.routes(reg)
 	return s
 }
@@ -84,6 +96,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	handle("POST /v1/introspect", s.introspect)
 	handle("POST /v1/revocations", s.createRevocation)
 	handle("GET /v1/revocations", s.listRevocations)
+	s.roomRoutes(handle)
 	handle("GET /.well-known/jwks.json", s.jwks)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)
@@ -116,7 +129,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // allowedMethods lists the methods the path answers to, if any.
 func (s *Server) allowedMethods(r *http.Request) string {
 	allowed := ""
-	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 		probe := r.Clone(r.Context())
 		probe.Method = method
 		if _, pattern := s.mux.Handler(probe); pattern != "/" {

@@ -1,0 +1,203 @@
+package authority
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// roomBackend is the store's rooms, sessions, events and session policies.
+type roomBackend interface {
+	storage.Rooms
+	storage.SessionPolicies
+}
+
+// errNoRooms reports a store that keeps no rooms.
+var errNoRooms = errors.New("this store keeps no rooms")
+
+// roomStore is the store as a roomBackend, nil if it keeps no rooms.
+func (a *Authority) roomStore() roomBackend {
+	r, _ := a.store.(roomBackend)
+	return r
+}
+
+// RoomRequest asks for a new room. Unset fields take the defaults of the
+// creator's role (access.DefaultRoomSettings).
+type RoomRequest struct {
+	Name            string          `json:"name"`
+	Type            string          `json:"type,omitempty"`
+	MaxProducers    int             `json:"max_producers,omitempty"`
+	MaxParticipants int             `json:"max_participants,omitempty"`
+	Metadata        json.RawMessage `json:"metadata,omitempty"`
+}
+
+// RoomView is a room with the sessions not ended in it, oldest first.
+type RoomView struct {
+	Room     storage.Room
+	Sessions []storage.Session
+}
+
+// checkRoomName refuses names a token's room binding or a URL path cannot
+// carry.
+func checkRoomName(field, name string) error {
+	if name == "" {
+		return invalid(field, "required")
+	}
+	if err := checkText(field, name, maxIDLen); err != nil {
+		return err
+	}
+	if strings.ContainsAny(name, "/?#") {
+		return invalid(field, "must not contain '/', '?' or '#'")
+	}
+	return nil
+}
+
+// CreateRoom creates a live room: with an API key, or with a token holding
+// room.create in that room (a token bound to rooms creates only those).
+func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest) (storage.Room, error) {
+	if err := checkRoomName("name", req.Name); err != nil {
+		return storage.Room{}, err
+	}
+	if len(req.Metadata) > maxMetadataLen {
+		return storage.Room{}, invalid("metadata", "longer than %d bytes", maxMetadataLen)
+	}
+	if len(req.Metadata) > 0 && !json.Valid(req.Metadata) {
+		return storage.Room{}, invalid("metadata", "must be JSON")
+	}
+	if string(req.Metadata) == "null" {
+		req.Metadata = nil
+	}
+	p, err := a.party(ctx, actor, req.Name)
+	if err != nil {
+		return storage.Room{}, err
+	}
+	var creator access.Role
+	if p.v != nil {
+		if err := p.v.Grants.Check(req.Name, "", access.RoomCreate); err != nil {
+			return storage.Room{}, err
+		}
+		creator = a.role(p.app, p.v.Grants.Role)
+	}
+	set, err := access.DefaultRoomSettings(creator, access.RoomSettings{
+		Type: access.RoomType(req.Type), MaxProducers: req.MaxProducers, MaxParticipants: req.MaxParticipants,
+	})
+	if err != nil {
+		return storage.Room{}, err
+	}
+	room := storage.Room{
+		AppID: p.app, Name: req.Name, Type: string(set.Type), MaxProducers: set.MaxProducers,
+		MaxParticipants: set.MaxParticipants, Metadata: req.Metadata, CreatedBy: p.name, CreatedAt: a.now(),
+	}
+	detail, _ := json.Marshal(map[string]any{"type": room.Type, "max_producers": room.MaxProducers, "max_participants": room.MaxParticipants})
+	audit := &storage.AuditEntry{Actor: p.name, Action: "room.create", AppID: p.app, Target: room.Name, Detail: detail}
+	err = a.roomStore().CreateRoom(ctx, room, audit)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return storage.Room{}, &ConflictError{Code: CodeRoomExists, Detail: fmt.Sprintf("room %q is live", room.Name)}
+	case err != nil:
+		return storage.Room{}, err
+	}
+	return room, nil
+}
+
+// Room shows a room, its sessions, who waits and who produces what: to an
+// API key, to a participant admitted to the room, and to a token holding a
+// moderate.* permission in the room (who manages the waiting room without
+// being in it).
+func (a *Authority) Room(ctx context.Context, actor Actor, name string) (RoomView, error) {
+	p, err := a.party(ctx, actor, name)
+	if err != nil {
+		return RoomView{}, err
+	}
+	room, err := a.getRoom(ctx, p.app, name)
+	if err != nil {
+		return RoomView{}, err
+	}
+	sessions, err := a.roomStore().ListSessions(ctx, p.app, name)
+	if err != nil {
+		return RoomView{}, err
+	}
+	if p.v != nil {
+		own, found := findParticipant(sessions, p.identity)
+		switch {
+		case found && own.State == storage.SessionWaiting:
+			return RoomView{}, notAdmitted("the participant waits to be admitted")
+		case !found && p.v.Grants.Permissions&access.Moderate == 0:
+			return RoomView{}, notAdmitted(fmt.Sprintf("participant %q is not in room %q", p.identity, name))
+		}
+	}
+	return RoomView{Room: room, Sessions: sessions}, nil
+}
+
+// EndRoom ends a live room: every session in it ends (room_ended) and every
+// token issued so far stops working in it (a room revocation). An API key,
+// the room's creator or a holder of moderate.kick in the room may end it.
+func (a *Authority) EndRoom(ctx context.Context, actor Actor, name string) error {
+	p, err := a.party(ctx, actor, name)
+	if err != nil {
+		return err
+	}
+	room, err := a.getRoom(ctx, p.app, name)
+	if err != nil {
+		return err
+	}
+	if p.v != nil && room.CreatedBy != p.name {
+		if err := p.v.Grants.Check(name, "", access.ModerateKick); err != nil {
+			return err
+		}
+	}
+	now := a.now()
+	audit := &storage.AuditEntry{Actor: p.name, Action: "room.end", AppID: p.app, Target: name}
+	_, err = a.roomStore().EndRoom(ctx, p.app, name, now, audit)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return &NotFoundError{What: "room", Name: name}
+	case errors.Is(err, storage.ErrConflict):
+		return roomEnded(name)
+	case err != nil:
+		return err
+	}
+	r := storage.Revocation{AppID: p.app, Kind: storage.RevocationRoom, Value: name, CreatedAt: now, ExpiresAt: now.Add(token.MaxTTL + a.leeway)}
+	revAudit := &storage.AuditEntry{Actor: p.name, Action: "revocation.create", AppID: p.app, Target: name, Detail: []byte(`{"kind":"room"}`)}
+	stored, err := a.store.AddRevocation(ctx, r, revAudit)
+	if err != nil {
+		return err
+	}
+	a.applyOwn(stored)
+	return nil
+}
+
+// getRoom returns a room, live or ended.
+func (a *Authority) getRoom(ctx context.Context, app, name string) (storage.Room, error) {
+	room, err := a.roomStore().GetRoom(ctx, app, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Room{}, &NotFoundError{What: "room", Name: name}
+	}
+	return room, err
+}
+
+// role returns an app's role by name; an unknown role (a custom role since
+// deleted) is a role of rank 0 with no permissions.
+func (a *Authority) role(app, name string) access.Role {
+	if cat, err := a.catalog(app); err == nil {
+		if r, err := cat.Role(name); err == nil {
+			return r
+		}
+	}
+	return access.Role{Name: name}
+}
+
+func findParticipant(sessions []storage.Session, participant string) (storage.Session, bool) {
+	for _, s := range sessions {
+		if s.Participant == participant {
+			return s, true
+		}
+	}
+	return storage.Session{}, false
+}

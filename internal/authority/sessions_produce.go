@@ -1,0 +1,128 @@
+package authority
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// Produce starts producing source in the actor's own session. The
+// session's current permissions decide (moderators may have changed them
+// since its token was minted), and the room's producer cap is taken
+// atomically: of racing sessions exactly as many win as the cap allows.
+func (a *Authority) Produce(ctx context.Context, actor Actor, room, id, source string) (storage.Session, error) {
+	need, err := access.SourcePermission(source)
+	if err != nil {
+		return storage.Session{}, err
+	}
+	p, s, err := a.target(ctx, actor, room, id)
+	if err != nil {
+		return storage.Session{}, err
+	}
+	if err := p.asSelf(s); err != nil {
+		return storage.Session{}, err
+	}
+	if s.State == storage.SessionWaiting {
+		return storage.Session{}, notAdmitted("a session waiting to be admitted cannot produce")
+	}
+	if !permsOf(s).Has(need) {
+		return storage.Session{}, missingPermission(need)
+	}
+	now := a.now()
+	out, err := a.roomStore().ClaimProducer(ctx, p.app, room, id, source, now)
+	switch {
+	case errors.Is(err, storage.ErrRoomFull):
+		return storage.Session{}, roomFull(room, "producer")
+	case errors.Is(err, storage.ErrConflict):
+		return storage.Session{}, sessionEnded(id)
+	case err != nil:
+		return storage.Session{}, err
+	}
+	// A moderator who took the permission away between the check and the
+	// claim dropped every source it no longer allows, but could not see
+	// this one yet: the session as claimed tells.
+	if !permsOf(out).Has(need) {
+		if _, err := a.roomStore().ReleaseProducer(ctx, p.app, room, id, source, now); err != nil {
+			return storage.Session{}, err
+		}
+		return storage.Session{}, missingPermission(need)
+	}
+	return out, nil
+}
+
+// Unproduce stops producing source; the session's own participant may,
+// and so may a moderator holding moderate.mute.
+func (a *Authority) Unproduce(ctx context.Context, actor Actor, room, id, source string) (storage.Session, error) {
+	if _, err := access.SourcePermission(source); err != nil {
+		return storage.Session{}, err
+	}
+	p, s, err := a.target(ctx, actor, room, id)
+	if err != nil {
+		return storage.Session{}, err
+	}
+	if !p.self(s) {
+		if _, err := a.moderate(ctx, p, s, access.ModerateMute); err != nil {
+			return storage.Session{}, err
+		}
+	}
+	out, err := a.roomStore().ReleaseProducer(ctx, p.app, room, id, source, a.now())
+	if errors.Is(err, storage.ErrConflict) {
+		return storage.Session{}, sessionEnded(id)
+	}
+	return out, err
+}
+
+// SessionToken mints a fresh access token for the actor's own session,
+// carrying the session's current role and permissions (so a promotion or
+// a demotion shows in it), bound to the room and to the participant, for
+// the same user, through the API key of the session's token. The session
+// then runs on the new token: under the continuous policy it ends when the
+// new token expires, not the old one. The lease is renewed too.
+func (a *Authority) SessionToken(ctx context.Context, actor Actor, room, id string) (Issued, error) {
+	p, s, err := a.target(ctx, actor, room, id)
+	if err != nil {
+		return Issued{}, err
+	}
+	if err := p.asSelf(s); err != nil {
+		return Issued{}, err
+	}
+	e, ok := a.apiKey(s.TokenIssuer)
+	if !ok || e.key.Revoked() {
+		return Issued{}, ErrRevoked
+	}
+	perms := permsOf(s).Minus(access.APIPermissions)
+	if e.kind == access.Development {
+		perms = perms.Minus(access.DevelopmentForbidden)
+	}
+	now := a.now().Truncate(time.Second)
+	ttl := min(access.DefaultTTL, access.MaxTTLFor(e.kind))
+	c := &token.Claims{
+		Issuer: e.key.ID, Subject: s.Subject, Audience: string(access.AudienceRTC), ID: randomID("", 12), App: s.AppID,
+		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(ttl),
+		Grants: token.Grants{Role: s.Role, Permissions: perms.Names(), Rooms: []string{room}, Participant: s.Participant},
+		Dev:    e.kind == access.Development,
+	}
+	switch {
+	case p.self(s) && p.v.Claims.User != nil:
+		c.User = p.v.Claims.User
+	case s.Subject == access.AnonymousSubject:
+		c.User = &token.User{Type: string(access.Anonymous)}
+	}
+	m := minter{appID: s.AppID, keyID: e.key.ID, kind: e.kind, holder: access.KeyHolder(e.kind), actor: p.name}
+	out, err := a.sign(m, c)
+	if err != nil {
+		return Issued{}, err
+	}
+	_, err = a.roomStore().RenewSession(ctx, p.app, room, id, a.now().Add(Lease), c.ID, c.Issuer, c.IssuedAt, a.watchUntil(p.app, c.ExpiresAt), a.now())
+	if errors.Is(err, storage.ErrConflict) {
+		return Issued{}, sessionEnded(id)
+	}
+	if err != nil {
+		return Issued{}, err
+	}
+	return out, nil
+}
