@@ -83,9 +83,10 @@ func (a *Authority) newRights(app string, h access.Holder, s storage.Session, ch
 		if role, err = cat.Role(ch.Role); err != nil {
 			return "", nil, &access.InvalidError{Field: "role", Detail: err.Error()}
 		}
+		// Giving a role is giving its rank and its permissions; sessions
+		// are media sessions, which never hold api.*.
 		perms = role.Permissions.Minus(access.APIPermissions)
-		// Giving a role is giving its rank and its permissions.
-		if err := access.CanGrant(h, role, 0); err != nil {
+		if err := access.CanGrant(h, access.Role{Name: role.Name, Rank: role.Rank, Permissions: perms}, 0); err != nil {
 			return "", nil, err
 		}
 	}

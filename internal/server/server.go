@@ -115,7 +115,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.mux.Handler(r)
+	_, pattern := s.mux.Handler(r)
 	if pattern == "/" && r.URL.Path != "/" {
 		if allowed := s.allowedMethods(r); allowed != "" {
 			w.Header().Set("Allow", allowed)
@@ -123,7 +123,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.ServeHTTP(w, r)
+	// The mux serves, not the handler it found: only the mux sets the
+	// path's wildcards ({room}) on the request.
+	s.mux.ServeHTTP(w, r)
 }
 
 // allowedMethods lists the methods the path answers to, if any.
