@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
 )
 
 const appColumns = `id, name, session_policy, created_at`
@@ -70,4 +71,25 @@ func scanApp(row scanner) (storage.App, error) {
 	}
 	a.CreatedAt = fromMillis(created)
 	return a, nil
+}
+
+// SetSessionPolicy implements storage.SessionPolicies.
+func (s *Store) SetSessionPolicy(ctx context.Context, appID, policy string, audit *storage.AuditEntry) error {
+	if err := roomdata.CheckPolicy(policy); err != nil {
+		return err
+	}
+	return s.write(ctx, audit, func(tx *sql.Tx) ([]storage.Change, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE apps SET session_policy = ? WHERE id = ?`, policy, appID)
+		if err != nil {
+			return nil, fail("set session policy", err)
+		}
+		n, err := rowsAffected(res)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("app %q: %w", appID, storage.ErrNotFound)
+		}
+		return []storage.Change{{Kind: storage.ChangeApp, AppID: appID}}, nil
+	})
 }

@@ -19,4 +19,12 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, open) })
+	t.Run("Rooms", func(t *testing.T) { testRooms(t, open) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("Producers", func(t *testing.T) { testProducers(t, open) })
+	t.Run("PermissionRequests", func(t *testing.T) { testPermissionRequests(t, open) })
+	t.Run("Blocks", func(t *testing.T) { testBlocks(t, open) })
+	t.Run("SessionPolicies", func(t *testing.T) { testSessionPolicies(t, open) })
+	t.Run("RoomEvents", func(t *testing.T) { testRoomEvents(t, open) })
+	t.Run("RoomRaces", func(t *testing.T) { testRoomRaces(t, open) })
 }
