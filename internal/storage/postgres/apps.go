@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
 )
 
 const appColumns = `id, name, session_policy, created_at`
@@ -66,4 +67,21 @@ func scanApp(row scanner) (storage.App, error) {
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
 	return a, nil
+}
+
+// SetSessionPolicy implements storage.SessionPolicies.
+func (s *Store) SetSessionPolicy(ctx context.Context, appID, policy string, audit *storage.AuditEntry) error {
+	if err := roomdata.CheckPolicy(policy); err != nil {
+		return err
+	}
+	return s.write(ctx, audit, func(tx pgx.Tx) ([]storage.Change, error) {
+		tag, err := tx.Exec(ctx, `UPDATE apps SET session_policy = $1 WHERE id = $2`, policy, appID)
+		if err != nil {
+			return nil, fail("set session policy", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil, fmt.Errorf("app %q: %w", appID, storage.ErrNotFound)
+		}
+		return []storage.Change{{Kind: storage.ChangeApp, AppID: appID}}, nil
+	})
 }

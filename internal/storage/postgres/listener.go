@@ -115,12 +115,13 @@ func closeConn(ctx context.Context, conn *pgx.Conn) {
 type notification struct {
 	Kind   storage.ChangeKind `json:"k"`
 	AppID  string             `json:"a,omitempty"`
+	Room   string             `json:"r,omitempty"`
 	Cursor int64              `json:"c,omitempty"`
 }
 
 func encodeChange(c storage.Change) string {
 	// Marshalling strings and integers cannot fail.
-	b, _ := json.Marshal(notification{Kind: c.Kind, AppID: c.AppID, Cursor: c.Cursor})
+	b, _ := json.Marshal(notification{Kind: c.Kind, AppID: c.AppID, Room: c.Room, Cursor: c.Cursor})
 	return string(b)
 }
 
@@ -129,5 +130,5 @@ func decodeChange(payload string) (storage.Change, error) {
 	if err := json.Unmarshal([]byte(payload), &n); err != nil {
 		return storage.Change{}, fmt.Errorf("change notification %q: %w", payload, err)
 	}
-	return storage.Change{Kind: n.Kind, AppID: n.AppID, Cursor: n.Cursor}, nil
+	return storage.Change{Kind: n.Kind, AppID: n.AppID, Room: n.Room, Cursor: n.Cursor}, nil
 }

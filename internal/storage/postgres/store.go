@@ -4,7 +4,10 @@
 // The schema lives in the first schema of the connection's search_path,
 // which the DSN may set (search_path=...). Races between nodes are settled by
 // the database with conditional updates, row locks and unique constraints,
-// never by reading then writing. Changes are announced with NOTIFY in the
+// never by reading then writing unguarded: a write to a room locks the
+// room's row before reading it, so writes to one room take turns, and
+// revocations and room events take their sequence numbers from counter rows
+// locked until the commit, so they commit in sequence order. Changes are announced with NOTIFY in the
 // same transaction as the change, on a channel named after the schema, and
 // each node listens on a dedicated connection that reconnects on failure and
 // then announces a storage.ChangeResync. Errors that mean the database could

@@ -28,22 +28,34 @@ func (s *Store) CreateRoom(ctx context.Context, r storage.Room, audit *storage.A
 		case err == nil && !old.Ended():
 			return fmt.Errorf("room %q of app %q is live: %w", r.Name, r.AppID, storage.ErrAlreadyExists)
 		case err == nil:
-			if _, err := w.tx.ExecContext(ctx, `DELETE FROM blocked_participants WHERE app_id = ? AND room = ?`, r.AppID, r.Name); err != nil {
-				return fail("replace room", err)
+			err = replaceRoom(ctx, w.tx, r)
+		case errors.Is(err, storage.ErrNotFound):
+			_, err = w.tx.ExecContext(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+				r.AppID, r.Name, r.Type, r.MaxProducers, r.MaxParticipants, r.Metadata, r.CreatedBy, millis(r.CreatedAt))
+			if err != nil {
+				err = fail("create room", err)
 			}
-		case !errors.Is(err, storage.ErrNotFound):
-			return err
 		}
-		_, err = w.tx.ExecContext(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
-			ON CONFLICT (app_id, name) DO UPDATE SET type = excluded.type, max_producers = excluded.max_producers,
-				max_participants = excluded.max_participants, metadata = excluded.metadata,
-				created_by = excluded.created_by, created_at = excluded.created_at, ended_at = NULL`,
-			r.AppID, r.Name, r.Type, r.MaxProducers, r.MaxParticipants, r.Metadata, r.CreatedBy, millis(r.CreatedAt))
 		if err != nil {
-			return fail("create room", err)
+			return err
 		}
 		return w.event(r.AppID, r.Name, storage.EventRoomCreated, "", roomdata.Room(r))
 	})
+}
+
+// replaceRoom stores r in place of the ended room of the same name, and
+// forgets who was blocked from that one.
+func replaceRoom(ctx context.Context, tx *sql.Tx, r storage.Room) error {
+	_, err := tx.ExecContext(ctx, `UPDATE rooms SET type = ?, max_producers = ?, max_participants = ?, metadata = ?,
+		created_by = ?, created_at = ?, ended_at = NULL WHERE app_id = ? AND name = ?`,
+		r.Type, r.MaxProducers, r.MaxParticipants, r.Metadata, r.CreatedBy, millis(r.CreatedAt), r.AppID, r.Name)
+	if err != nil {
+		return fail("replace room", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM blocked_participants WHERE app_id = ? AND room = ?`, r.AppID, r.Name); err != nil {
+		return fail("replace room", err)
+	}
+	return nil
 }
 
 // GetRoom implements storage.Rooms.

@@ -56,6 +56,24 @@ func testRoomRaces(t *testing.T, open opener) {
 			same(t, len(eventTypes(t, s, "stage", 0)), limit+1)
 		})
 	}
+	t.Run("CreateRoom", func(t *testing.T) {
+		s := openRooms(t, open)
+		mustRoom(t, s, "ended", 0, 0)
+		_, err := s.EndRoom(t.Context(), "app1", "ended", now(), nil)
+		noErr(t, err)
+		for _, name := range []string{"new", "ended"} {
+			errs := raceN(roomRacers, func(i int) error {
+				return s.CreateRoom(t.Context(), storage.Room{AppID: "app1", Name: name, Type: "private", MaxProducers: i, CreatedAt: now()}, nil)
+			})
+			ok, exists := tally(t, errs, storage.ErrAlreadyExists)
+			same(t, []int{ok, exists}, []int{1, roomRacers - 1})
+			r, err := s.GetRoom(t.Context(), "app1", name)
+			noErr(t, err)
+			if r.Ended() || errs[r.MaxProducers] != nil {
+				t.Fatalf("room %+v is not the one created", r)
+			}
+		}
+	})
 	t.Run("SameParticipant", func(t *testing.T) {
 		s := openRooms(t, open)
 		mustRoom(t, s, "stage", 0, 1)

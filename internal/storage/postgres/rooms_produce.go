@@ -1,0 +1,176 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
+)
+
+// ClaimProducer implements storage.Rooms.
+func (s *Store) ClaimProducer(ctx context.Context, appID, room, id, source string, now time.Time) (storage.Session, error) {
+	if err := roomdata.CheckText("source", source); err != nil {
+		return storage.Session{}, err
+	}
+	return s.change(ctx, appID, room, id, now, func(w *roomTx, r storage.Room, ses storage.Session) (storage.Session, error) {
+		if ses.State != storage.SessionJoined {
+			return storage.Session{}, fmt.Errorf("session %q is %s: %w", id, ses.State, storage.ErrConflict)
+		}
+		if slices.Contains(ses.Sources, source) {
+			return ses, nil
+		}
+		if !ses.Producing() && r.MaxProducers > 0 {
+			n, err := w.count(appID, room, `state = 'joined' AND cardinality(sources) > 0`)
+			if err != nil {
+				return storage.Session{}, err
+			}
+			if n >= r.MaxProducers {
+				return storage.Session{}, fmt.Errorf("room %q has %d producers: %w", room, n, storage.ErrRoomFull)
+			}
+		}
+		ses.Sources, ses.UpdatedAt = roomdata.With(ses.Sources, source), w.now
+		if err := w.save(ses); err != nil {
+			return storage.Session{}, err
+		}
+		return ses, w.event(appID, room, storage.EventProduceStarted, id, roomdata.Session(ses, roomdata.Extra{Source: source}))
+	})
+}
+
+// ReleaseProducer implements storage.Rooms.
+func (s *Store) ReleaseProducer(ctx context.Context, appID, room, id, source string, now time.Time) (storage.Session, error) {
+	if err := roomdata.CheckText("source", source); err != nil {
+		return storage.Session{}, err
+	}
+	return s.UpdateSession(ctx, appID, room, id, storage.SessionUpdate{DropSources: []string{source}}, now)
+}
+
+// UpdateSession implements storage.Rooms.
+func (s *Store) UpdateSession(ctx context.Context, appID, room, id string, u storage.SessionUpdate, now time.Time) (storage.Session, error) {
+	return s.change(ctx, appID, room, id, now, func(w *roomTx, _ storage.Room, ses storage.Session) (storage.Session, error) {
+		if ses.State == storage.SessionEnded {
+			return storage.Session{}, fmt.Errorf("session %q ended: %w", id, storage.ErrConflict)
+		}
+		var dropped []string
+		ses.Sources, dropped = roomdata.Without(ses.Sources, u.DropSources)
+		if u.Permissions == nil && len(dropped) == 0 {
+			return ses, nil
+		}
+		if u.Permissions != nil {
+			ses.Permissions = roomdata.Sorted(u.Permissions)
+			if u.Role != "" {
+				ses.Role = u.Role
+			}
+		}
+		ses.UpdatedAt = w.now
+		if err := w.save(ses); err != nil {
+			return storage.Session{}, err
+		}
+		if u.Permissions != nil {
+			if err := w.event(appID, room, storage.EventPermissionsChanged, id, roomdata.Session(ses, roomdata.Extra{})); err != nil {
+				return storage.Session{}, err
+			}
+		}
+		for _, src := range dropped {
+			if err := w.event(appID, room, storage.EventProduceStopped, id, roomdata.Session(ses, roomdata.Extra{Source: src})); err != nil {
+				return storage.Session{}, err
+			}
+		}
+		return ses, nil
+	})
+}
+
+// CreatePermissionRequest implements storage.Rooms.
+func (s *Store) CreatePermissionRequest(ctx context.Context, r storage.PermissionRequest, now time.Time) (storage.PermissionRequest, error) {
+	if err := roomdata.CheckRequest(r); err != nil {
+		return storage.PermissionRequest{}, err
+	}
+	_, err := s.change(ctx, r.AppID, r.Room, r.SessionID, now, func(w *roomTx, _ storage.Room, ses storage.Session) (storage.Session, error) {
+		if ses.State == storage.SessionEnded {
+			return storage.Session{}, fmt.Errorf("session %q ended: %w", ses.ID, storage.ErrConflict)
+		}
+		r.State, r.CreatedAt, r.ResolvedAt = storage.RequestPending, w.now, time.Time{}
+		_, err := w.tx.Exec(ctx, `INSERT INTO permission_requests (`+requestColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
+			r.ID, r.AppID, r.Room, r.SessionID, r.Permission, r.State, r.CreatedAt)
+		if isUnique(err) {
+			return storage.Session{}, fmt.Errorf("permission request %q: %w", r.ID, storage.ErrAlreadyExists)
+		}
+		if err != nil {
+			return storage.Session{}, fail("create permission request", err)
+		}
+		return ses, w.event(r.AppID, r.Room, storage.EventRequestCreated, ses.ID, roomdata.Session(ses, roomdata.Extra{Request: &r}))
+	})
+	if err != nil {
+		return storage.PermissionRequest{}, err
+	}
+	return r, nil
+}
+
+// ResolvePermissionRequest implements storage.Rooms.
+func (s *Store) ResolvePermissionRequest(ctx context.Context, appID, room, id string, grant bool, now time.Time) (storage.PermissionRequest, storage.Session, error) {
+	var r storage.PermissionRequest
+	var ses storage.Session
+	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
+		if _, err := w.lockRoom(appID, room); err != nil {
+			return err
+		}
+		var err error
+		r, err = scanRequest(w.tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM permission_requests
+			WHERE id = $1 AND app_id = $2 AND room = $3`, id, appID, room))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("permission request %q in room %q: %w", id, room, storage.ErrNotFound)
+		}
+		if err != nil {
+			return fail("get permission request", err)
+		}
+		if ses, err = w.session(appID, room, r.SessionID); err != nil {
+			return err
+		}
+		if r.State != storage.RequestPending || ses.State == storage.SessionEnded {
+			return fmt.Errorf("permission request %q is %s, its session %s: %w", id, r.State, ses.State, storage.ErrConflict)
+		}
+		r.State, r.ResolvedAt = storage.RequestDenied, w.now
+		if grant {
+			r.State = storage.RequestGranted
+		}
+		if _, err := w.tx.Exec(ctx, `UPDATE permission_requests SET state = $1, resolved_at = $2 WHERE id = $3`,
+			r.State, r.ResolvedAt, id); err != nil {
+			return fail("resolve permission request", err)
+		}
+		granted := grant && !slices.Contains(ses.Permissions, r.Permission)
+		if granted {
+			ses.Permissions, ses.UpdatedAt = roomdata.With(ses.Permissions, r.Permission), w.now
+			if err := w.save(ses); err != nil {
+				return err
+			}
+		}
+		if err := w.event(appID, room, storage.EventRequestResolved, ses.ID, roomdata.Session(ses, roomdata.Extra{Request: &r})); err != nil {
+			return err
+		}
+		if granted {
+			return w.event(appID, room, storage.EventPermissionsChanged, ses.ID, roomdata.Session(ses, roomdata.Extra{}))
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.PermissionRequest{}, storage.Session{}, err
+	}
+	return r, ses, nil
+}
+
+const requestColumns = `id, app_id, room, session_id, permission, state, created_at, resolved_at`
+
+func scanRequest(row scanner) (storage.PermissionRequest, error) {
+	var r storage.PermissionRequest
+	var resolved *time.Time
+	if err := row.Scan(&r.ID, &r.AppID, &r.Room, &r.SessionID, &r.Permission, &r.State, &r.CreatedAt, &resolved); err != nil {
+		return storage.PermissionRequest{}, err
+	}
+	r.CreatedAt = r.CreatedAt.UTC()
+	r.ResolvedAt = fromNull(resolved)
+	return r, nil
+}
