@@ -1,6 +1,7 @@
 // Package storage defines what stagedoor keeps: apps, API keys, custom roles,
-// service signing keys, revocations, refresh tokens and the audit log, behind
-// the Storage interface that every backend implements.
+// service signing keys, revocations, refresh tokens, rooms and their
+// sessions, and the audit log, behind the Storage interface that every
+// backend implements.
 //
 // # Operations
 //
@@ -26,20 +27,38 @@
 // Revoking an API key or a refresh family records the matching Revocation in
 // the same transaction.
 //
+// # Rooms
+//
+// Rooms holds rooms, the sessions of participants in them, blocked
+// participants, permission requests and room events. Room limits are
+// enforced inside the transaction that takes a slot: of callers racing for
+// a room's producer slots (ClaimProducer) or participant places (JoinRoom),
+// on one node or several, exactly as many win as the cap allows and the
+// others get ErrRoomFull. A session producing any source holds one producer
+// slot; ending it, or dropping its last source, frees the slot. Every room
+// operation appends its RoomEvents, whose Data the store builds as JSON, in
+// the same transaction; their Seq is strictly increasing in commit order,
+// like revocations, so an event stream resumes from the last Seq it showed.
+// A ChangeRoom on the feed tells that a room has new events (or new blocked
+// participants). SessionPolicies sets how an app's sessions treat token
+// expiry.
+//
 // # Change feed
 //
-// Changes reports committed changes to apps, API keys, roles, signing keys and
-// revocations, so that nodes can reload what they cache. A Change is a hint,
-// not the data: consumers reload from the store. A ChangeResync tells a
-// consumer that changes may have been missed and that it must reload
+// Changes reports committed changes to apps, API keys, roles, signing keys,
+// revocations and rooms, so that nodes can reload what they cache. A Change
+// is a hint, not the data: consumers reload from the store. A ChangeResync
+// tells a consumer that changes may have been missed and that it must reload
 // everything it caches from its last cursor.
 //
 // # Times
 //
 // Times are stored in UTC with at least millisecond precision; stored times
 // are returned in UTC. A zero time.Time means "not set" for optional times
-// (RevokedAt, UsedAt, ActivatedAt, RetiredAt, PublishUntil, IssuedBefore); a
-// zero CreatedAt, or a zero audit Time, is replaced by the current time.
+// (RevokedAt, UsedAt, ActivatedAt, RetiredAt, PublishUntil, IssuedBefore,
+// EndedAt, ResolvedAt, TokenIssuedAt, TokenExpiresAt); a zero CreatedAt, or
+// a zero audit Time, is replaced by the current time. Room operations take
+// now, the time they record; a zero now means the current time.
 //
 // # Errors
 //

@@ -205,7 +205,8 @@ type SessionUpdate struct {
 // stored after the change.
 type Rooms interface {
 	// CreateRoom stores a live room. An ended room of the same name is
-	// replaced; a live one is ErrAlreadyExists. Unknown app: ErrNotFound.
+	// replaced, and who was blocked from it is forgotten; a live one is
+	// ErrAlreadyExists. Unknown app: ErrNotFound.
 	CreateRoom(ctx context.Context, r Room, audit *AuditEntry) error
 	// GetRoom returns a room, live or ended, or ErrNotFound.
 	GetRoom(ctx context.Context, appID, name string) (Room, error)

@@ -12,6 +12,8 @@ type Storage interface {
 	Revocations
 	RefreshTokens
 	AuditLog
+	Rooms
+	SessionPolicies
 	ChangeFeed
 
 	// Close releases the backend's resources and ends every change

@@ -9,27 +9,16 @@ import (
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
-// roomStore is a store that keeps rooms.
-type roomStore interface {
-	storage.Storage
-	storage.Rooms
-	storage.SessionPolicies
-}
-
-// openRooms opens a store with an app "app1", skipping t if the backend
-// keeps no rooms.
-func openRooms(t *testing.T, open opener) roomStore {
+// openRooms opens a store with an app "app1".
+func openRooms(t *testing.T, open opener) storage.Storage {
 	t.Helper()
-	s, ok := open(t).(roomStore)
-	if !ok {
-		t.Skip("the backend keeps no rooms")
-	}
+	s := open(t)
 	mustApp(t, s, "app1")
 	return s
 }
 
 // mustRoom creates a live room of app1 with the given caps.
-func mustRoom(t *testing.T, s roomStore, name string, maxProducers, maxParticipants int) storage.Room {
+func mustRoom(t *testing.T, s storage.Storage, name string, maxProducers, maxParticipants int) storage.Room {
 	t.Helper()
 	r := storage.Room{AppID: "app1", Name: name, Type: "conference", MaxProducers: maxProducers, MaxParticipants: maxParticipants,
 		Metadata: []byte(`{"topic":"demo"}`), CreatedBy: "cli", CreatedAt: now()}
@@ -49,7 +38,7 @@ func newSession(room, id, participant string) storage.Session {
 }
 
 // mustJoin joins a session of participant to room.
-func mustJoin(t *testing.T, s roomStore, room, id, participant string) storage.Session {
+func mustJoin(t *testing.T, s storage.Storage, room, id, participant string) storage.Session {
 	t.Helper()
 	got, _, err := s.JoinRoom(t.Context(), newSession(room, id, participant), now())
 	noErr(t, err)
@@ -57,7 +46,7 @@ func mustJoin(t *testing.T, s roomStore, room, id, participant string) storage.S
 }
 
 // mustClaim makes a session produce source.
-func mustClaim(t *testing.T, s roomStore, room, id, source string) storage.Session {
+func mustClaim(t *testing.T, s storage.Storage, room, id, source string) storage.Session {
 	t.Helper()
 	got, err := s.ClaimProducer(t.Context(), "app1", room, id, source, now())
 	noErr(t, err)
@@ -65,7 +54,7 @@ func mustClaim(t *testing.T, s roomStore, room, id, source string) storage.Sessi
 }
 
 // roomEvents returns every event of a room of app1.
-func roomEvents(t *testing.T, s roomStore, room string) []storage.RoomEvent {
+func roomEvents(t *testing.T, s storage.Storage, room string) []storage.RoomEvent {
 	t.Helper()
 	events, err := s.ListRoomEvents(t.Context(), "app1", room, 0, 0)
 	noErr(t, err)
@@ -73,7 +62,7 @@ func roomEvents(t *testing.T, s roomStore, room string) []storage.RoomEvent {
 }
 
 // eventTypes returns the types of a room's events after seq, in order.
-func eventTypes(t *testing.T, s roomStore, room string, after int64) []string {
+func eventTypes(t *testing.T, s storage.Storage, room string, after int64) []string {
 	t.Helper()
 	events, err := s.ListRoomEvents(t.Context(), "app1", room, after, 0)
 	noErr(t, err)
@@ -85,7 +74,7 @@ func eventTypes(t *testing.T, s roomStore, room string, after int64) []string {
 }
 
 // lastSeq returns the seq of a room's newest event, or zero.
-func lastSeq(t *testing.T, s roomStore, room string) int64 {
+func lastSeq(t *testing.T, s storage.Storage, room string) int64 {
 	t.Helper()
 	events := roomEvents(t, s, room)
 	if len(events) == 0 {

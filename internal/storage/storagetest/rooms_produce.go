@@ -89,9 +89,9 @@ func testProducers(t *testing.T, open opener) {
 	t.Run("SlotFreed", func(t *testing.T) {
 		for _, c := range []struct {
 			name string
-			free func(t *testing.T, s roomStore)
+			free func(t *testing.T, s storage.Storage)
 		}{
-			{"ReleaseProducer", func(t *testing.T, s roomStore) {
+			{"ReleaseProducer", func(t *testing.T, s storage.Storage) {
 				mustClaim(t, s, "stage", "s1", "microphone")
 				_, err := s.ReleaseProducer(t.Context(), "app1", "stage", "s1", "camera", now())
 				noErr(t, err)
@@ -100,29 +100,29 @@ func testProducers(t *testing.T, open opener) {
 				_, err = s.ReleaseProducer(t.Context(), "app1", "stage", "s1", "microphone", now())
 				noErr(t, err)
 			}},
-			{"EndSession", func(t *testing.T, s roomStore) {
+			{"EndSession", func(t *testing.T, s storage.Storage) {
 				_, err := s.EndSession(t.Context(), "app1", "stage", "s1", storage.EndLeft, now())
 				noErr(t, err)
 			}},
-			{"DropSources", func(t *testing.T, s roomStore) {
+			{"DropSources", func(t *testing.T, s storage.Storage) {
 				_, err := s.UpdateSession(t.Context(), "app1", "stage", "s1", storage.SessionUpdate{DropSources: []string{"camera", "screen"}}, now())
 				noErr(t, err)
 			}},
-			{"EndExpiredSessions", func(t *testing.T, s roomStore) {
+			{"EndExpiredSessions", func(t *testing.T, s storage.Storage) {
 				_, err := s.RenewSession(t.Context(), "app1", "stage", "s2", now().Add(time.Hour), "", "", time.Time{}, time.Time{}, now())
 				noErr(t, err)
 				gone, err := s.EndExpiredSessions(t.Context(), now().Add(time.Minute))
 				noErr(t, err)
 				same(t, sessionIDs(gone), []string{"s1"})
 			}},
-			{"BlockParticipant", func(t *testing.T, s roomStore) {
+			{"BlockParticipant", func(t *testing.T, s storage.Storage) {
 				_, err := s.BlockParticipant(t.Context(), "app1", "stage", "alice", now(), nil)
 				noErr(t, err)
 			}},
-			{"DuplicateIdentity", func(t *testing.T, s roomStore) {
+			{"DuplicateIdentity", func(t *testing.T, s storage.Storage) {
 				mustJoin(t, s, "stage", "s3", "alice")
 			}},
-			{"EndRoom", func(t *testing.T, s roomStore) {
+			{"EndRoom", func(t *testing.T, s storage.Storage) {
 				_, err := s.EndRoom(t.Context(), "app1", "stage", now(), nil)
 				noErr(t, err)
 				mustRoom(t, s, "stage", 1, 0)
