@@ -17,7 +17,6 @@ func (s *Store) JoinRoom(ctx context.Context, ses storage.Session, now time.Time
 	}
 	var replaced []storage.Session
 	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
-		replaced = nil
 		r, err := w.lockRoom(ses.AppID, ses.Room)
 		if err != nil {
 			return err
@@ -166,7 +165,6 @@ func (s *Store) EndExpiredSessions(ctx context.Context, now time.Time) ([]storag
 	const expired = `state <> 'ended' AND (lease_until <= $1 OR token_expires_at <= $1)`
 	var ended []storage.Session
 	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
-		ended = nil
 		rows, err := w.tx.Query(ctx, `SELECT DISTINCT app_id, room FROM sessions WHERE `+expired+` ORDER BY app_id, room`, w.now)
 		rooms, err := collect(rows, err, func(row scanner) ([2]string, error) {
 			var k [2]string

@@ -74,7 +74,6 @@ func (s *Store) GetRoom(ctx context.Context, appID, name string) (storage.Room, 
 func (s *Store) EndRoom(ctx context.Context, appID, name string, now time.Time, audit *storage.AuditEntry) ([]storage.Session, error) {
 	var ended []storage.Session
 	err := s.writeRooms(ctx, now, audit, func(w *roomTx) error {
-		ended = nil
 		r, err := w.room(appID, name)
 		if err != nil {
 			return err
@@ -112,7 +111,6 @@ func (s *Store) BlockParticipant(ctx context.Context, appID, room, participant s
 	}
 	var kicked storage.Session
 	err := s.writeRooms(ctx, now, audit, func(w *roomTx) error {
-		kicked = storage.Session{}
 		if _, err := w.room(appID, room); err != nil {
 			return err
 		}

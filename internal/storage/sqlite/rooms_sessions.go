@@ -16,7 +16,6 @@ func (s *Store) JoinRoom(ctx context.Context, ses storage.Session, now time.Time
 	}
 	var replaced []storage.Session
 	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
-		replaced = nil
 		r, err := w.room(ses.AppID, ses.Room)
 		if err != nil {
 			return err
@@ -165,7 +164,6 @@ func (s *Store) EndSession(ctx context.Context, appID, room, id, reason string, 
 func (s *Store) EndExpiredSessions(ctx context.Context, now time.Time) ([]storage.Session, error) {
 	var ended []storage.Session
 	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
-		ended = nil
 		at := millis(w.now)
 		expired, err := w.sessions(`state <> 'ended' AND (lease_until <= ? OR token_expires_at <= ?)`, at, at)
 		if err != nil {
