@@ -100,7 +100,7 @@ func (a *Authority) Events(ctx context.Context, actor Actor, room string) (*Even
 	}
 	st := &EventStream{a: a, app: p.app, room: room}
 	if p.v != nil {
-		sessions, err := a.roomStore().ListSessions(ctx, p.app, room)
+		sessions, err := a.store.ListSessions(ctx, p.app, room)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +136,7 @@ func (st *EventStream) Next(ctx context.Context, cursor int64, wait time.Duratio
 		if st.over {
 			return nil, cursor, nil
 		}
-		read, err := st.a.roomStore().ListRoomEvents(ctx, st.app, st.room, cursor, eventPage)
+		read, err := st.a.store.ListRoomEvents(ctx, st.app, st.room, cursor, eventPage)
 		if err != nil {
 			return nil, cursor, err
 		}

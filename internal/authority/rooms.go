@@ -12,21 +12,6 @@ import (
 	"github.com/stagedoor/stagedoor/token"
 )
 
-// roomBackend is the store's rooms, sessions, events and session policies.
-type roomBackend interface {
-	storage.Rooms
-	storage.SessionPolicies
-}
-
-// errNoRooms reports a store that keeps no rooms.
-var errNoRooms = errors.New("this store keeps no rooms")
-
-// roomStore is the store as a roomBackend, nil if it keeps no rooms.
-func (a *Authority) roomStore() roomBackend {
-	r, _ := a.store.(roomBackend)
-	return r
-}
-
 // RoomRequest asks for a new room. Unset fields take the defaults of the
 // creator's role (access.DefaultRoomSettings).
 type RoomRequest struct {
@@ -96,7 +81,7 @@ func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest
 	}
 	detail, _ := json.Marshal(map[string]any{"type": room.Type, "max_producers": room.MaxProducers, "max_participants": room.MaxParticipants})
 	audit := &storage.AuditEntry{Actor: p.name, Action: "room.create", AppID: p.app, Target: room.Name, Detail: detail}
-	err = a.roomStore().CreateRoom(ctx, room, audit)
+	err = a.store.CreateRoom(ctx, room, audit)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return storage.Room{}, &ConflictError{Code: CodeRoomExists, Detail: fmt.Sprintf("room %q is live", room.Name)}
@@ -119,7 +104,7 @@ func (a *Authority) Room(ctx context.Context, actor Actor, name string) (RoomVie
 	if err != nil {
 		return RoomView{}, err
 	}
-	sessions, err := a.roomStore().ListSessions(ctx, p.app, name)
+	sessions, err := a.store.ListSessions(ctx, p.app, name)
 	if err != nil {
 		return RoomView{}, err
 	}
@@ -154,7 +139,7 @@ func (a *Authority) EndRoom(ctx context.Context, actor Actor, name string) error
 	}
 	now := a.now()
 	audit := &storage.AuditEntry{Actor: p.name, Action: "room.end", AppID: p.app, Target: name}
-	_, err = a.roomStore().EndRoom(ctx, p.app, name, now, audit)
+	_, err = a.store.EndRoom(ctx, p.app, name, now, audit)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return &NotFoundError{What: "room", Name: name}
@@ -175,7 +160,7 @@ func (a *Authority) EndRoom(ctx context.Context, actor Actor, name string) error
 
 // getRoom returns a room, live or ended.
 func (a *Authority) getRoom(ctx context.Context, app, name string) (storage.Room, error) {
-	room, err := a.roomStore().GetRoom(ctx, app, name)
+	room, err := a.store.GetRoom(ctx, app, name)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Room{}, &NotFoundError{What: "room", Name: name}
 	}

@@ -32,9 +32,6 @@ type party struct {
 // revoked, not revoked in the room), bound to the room if bound to rooms,
 // and its participant must not be blocked from the room.
 func (a *Authority) party(ctx context.Context, actor Actor, room string) (*party, error) {
-	if a.roomStore() == nil {
-		return nil, errNoRooms
-	}
 	if actor.Caller != nil {
 		return &party{app: actor.Caller.AppID, key: actor.Caller, name: actor.Caller.Actor()}, nil
 	}
@@ -83,7 +80,7 @@ func (a *Authority) target(ctx context.Context, actor Actor, room, id string) (*
 	if err != nil {
 		return nil, storage.Session{}, err
 	}
-	s, err := a.roomStore().GetSession(ctx, p.app, room, id)
+	s, err := a.store.GetSession(ctx, p.app, room, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, storage.Session{}, &NotFoundError{What: "session", Name: id}
@@ -103,7 +100,7 @@ func (a *Authority) holder(ctx context.Context, p *party, room string) (access.H
 	if p.key != nil {
 		return access.KeyHolder(p.key.Kind), nil
 	}
-	sessions, err := a.roomStore().ListSessions(ctx, p.app, room)
+	sessions, err := a.store.ListSessions(ctx, p.app, room)
 	if err != nil {
 		return access.Holder{}, err
 	}

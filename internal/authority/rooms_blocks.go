@@ -87,10 +87,10 @@ func (b *blockList) reset() {
 
 // checkBlocked refuses a participant a moderator barred from room.
 func (a *Authority) checkBlocked(ctx context.Context, app, room, participant string) error {
-	if room == "" || a.roomStore() == nil {
+	if room == "" {
 		return nil
 	}
-	load := func() ([]string, error) { return a.roomStore().Blocked(ctx, app, room) }
+	load := func() ([]string, error) { return a.store.Blocked(ctx, app, room) }
 	if a.rooms.blocks.isBlocked(roomKey{app, room}, participant, load) {
 		return blocked(participant, room)
 	}

@@ -47,7 +47,7 @@ func (a *Authority) Join(ctx context.Context, raw, room string) (storage.Session
 		TokenID: c.ID, TokenIssuer: c.Issuer, TokenIssuedAt: c.IssuedAt, TokenExpiresAt: a.watchUntil(p.app, c.ExpiresAt),
 		LeaseUntil: now.Add(Lease),
 	}
-	joined, _, err := a.roomStore().JoinRoom(ctx, s, now)
+	joined, _, err := a.store.JoinRoom(ctx, s, now)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return storage.Session{}, &NotFoundError{What: "room", Name: room}
@@ -88,11 +88,8 @@ func (a *Authority) SetSessionPolicy(ctx context.Context, caller Caller, policy 
 	if policy != PolicyJoin && policy != PolicyContinuous {
 		return invalid("policy", "unknown policy %q (want join or continuous)", policy)
 	}
-	if a.roomStore() == nil {
-		return errNoRooms
-	}
 	audit := &storage.AuditEntry{Actor: caller.Actor(), Action: "app.session_policy", AppID: caller.AppID, Target: policy}
-	if err := a.roomStore().SetSessionPolicy(ctx, caller.AppID, policy, audit); err != nil {
+	if err := a.store.SetSessionPolicy(ctx, caller.AppID, policy, audit); err != nil {
 		return err
 	}
 	return a.loadCatalog(ctx)
@@ -107,7 +104,7 @@ func (a *Authority) Admit(ctx context.Context, actor Actor, room, id string) (st
 	if _, err := a.moderate(ctx, p, s, access.ModerateAdmit); err != nil {
 		return storage.Session{}, err
 	}
-	out, err := a.roomStore().AdmitSession(ctx, p.app, room, id, a.now())
+	out, err := a.store.AdmitSession(ctx, p.app, room, id, a.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return storage.Session{}, notWaiting(id)
 	}
@@ -152,7 +149,7 @@ func (a *Authority) Heartbeat(ctx context.Context, actor Actor, room, id string)
 		return storage.Session{}, err
 	}
 	now := a.now()
-	out, err := a.roomStore().RenewSession(ctx, p.app, room, id, now.Add(Lease), "", "", time.Time{}, time.Time{}, now)
+	out, err := a.store.RenewSession(ctx, p.app, room, id, now.Add(Lease), "", "", time.Time{}, time.Time{}, now)
 	if errors.Is(err, storage.ErrConflict) {
 		return storage.Session{}, sessionEnded(id)
 	}
@@ -160,7 +157,7 @@ func (a *Authority) Heartbeat(ctx context.Context, actor Actor, room, id string)
 }
 
 func (a *Authority) endSession(ctx context.Context, s storage.Session, reason string) (storage.Session, error) {
-	out, err := a.roomStore().EndSession(ctx, s.AppID, s.Room, s.ID, reason, a.now())
+	out, err := a.store.EndSession(ctx, s.AppID, s.Room, s.ID, reason, a.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return storage.Session{}, sessionEnded(s.ID)
 	}

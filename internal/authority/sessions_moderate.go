@@ -63,7 +63,7 @@ func (a *Authority) UpdateSession(ctx context.Context, actor Actor, room, id str
 			}
 		}
 	}
-	out, err := a.roomStore().UpdateSession(ctx, p.app, room, id, u, a.now())
+	out, err := a.store.UpdateSession(ctx, p.app, room, id, u, a.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return storage.Session{}, sessionEnded(id)
 	}
@@ -137,7 +137,7 @@ func (a *Authority) Kick(ctx context.Context, actor Actor, room, id string, bloc
 		return a.endSession(ctx, s, storage.EndKicked)
 	}
 	audit := &storage.AuditEntry{Actor: p.name, Action: "room.block", AppID: p.app, Target: s.Participant, Detail: []byte(fmt.Sprintf(`{"room":%q}`, room))}
-	out, err := a.roomStore().BlockParticipant(ctx, p.app, room, s.Participant, a.now(), audit)
+	out, err := a.store.BlockParticipant(ctx, p.app, room, s.Participant, a.now(), audit)
 	a.rooms.blocks.changed(roomKey{p.app, room})
 	if err != nil {
 		return storage.Session{}, err
@@ -169,7 +169,7 @@ func (a *Authority) RequestPermission(ctx context.Context, actor Actor, room, id
 		return storage.PermissionRequest{}, &ConflictError{Code: CodeAlreadyHeld, Detail: fmt.Sprintf("the session already holds %s", want)}
 	}
 	r := storage.PermissionRequest{ID: requestID(id, want), AppID: p.app, Room: room, SessionID: id, Permission: want.String()}
-	out, err := a.roomStore().CreatePermissionRequest(ctx, r, a.now())
+	out, err := a.store.CreatePermissionRequest(ctx, r, a.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return storage.PermissionRequest{}, sessionEnded(id)
 	}
@@ -198,7 +198,7 @@ func (a *Authority) ResolveRequest(ctx context.Context, actor Actor, room, id, r
 			return storage.PermissionRequest{}, storage.Session{}, err
 		}
 	}
-	r, out, err := a.roomStore().ResolvePermissionRequest(ctx, p.app, room, requestID, grant, a.now())
+	r, out, err := a.store.ResolvePermissionRequest(ctx, p.app, room, requestID, grant, a.now())
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return storage.PermissionRequest{}, storage.Session{}, notFound

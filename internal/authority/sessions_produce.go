@@ -33,7 +33,7 @@ func (a *Authority) Produce(ctx context.Context, actor Actor, room, id, source s
 		return storage.Session{}, missingPermission(need)
 	}
 	now := a.now()
-	out, err := a.roomStore().ClaimProducer(ctx, p.app, room, id, source, now)
+	out, err := a.store.ClaimProducer(ctx, p.app, room, id, source, now)
 	switch {
 	case errors.Is(err, storage.ErrRoomFull):
 		return storage.Session{}, roomFull(room, "producer")
@@ -46,7 +46,7 @@ func (a *Authority) Produce(ctx context.Context, actor Actor, room, id, source s
 	// claim dropped every source it no longer allows, but could not see
 	// this one yet: the session as claimed tells.
 	if !permsOf(out).Has(need) {
-		if _, err := a.roomStore().ReleaseProducer(ctx, p.app, room, id, source, now); err != nil {
+		if _, err := a.store.ReleaseProducer(ctx, p.app, room, id, source, now); err != nil {
 			return storage.Session{}, err
 		}
 		return storage.Session{}, missingPermission(need)
@@ -69,7 +69,7 @@ func (a *Authority) Unproduce(ctx context.Context, actor Actor, room, id, source
 			return storage.Session{}, err
 		}
 	}
-	out, err := a.roomStore().ReleaseProducer(ctx, p.app, room, id, source, a.now())
+	out, err := a.store.ReleaseProducer(ctx, p.app, room, id, source, a.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return storage.Session{}, sessionEnded(id)
 	}
@@ -117,7 +117,7 @@ func (a *Authority) SessionToken(ctx context.Context, actor Actor, room, id stri
 	if err != nil {
 		return Issued{}, err
 	}
-	_, err = a.roomStore().RenewSession(ctx, p.app, room, id, a.now().Add(Lease), c.ID, c.Issuer, c.IssuedAt, a.watchUntil(p.app, c.ExpiresAt), a.now())
+	_, err = a.store.RenewSession(ctx, p.app, room, id, a.now().Add(Lease), c.ID, c.Issuer, c.IssuedAt, a.watchUntil(p.app, c.ExpiresAt), a.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return Issued{}, sessionEnded(id)
 	}

@@ -79,11 +79,8 @@ type sweeper struct {
 }
 
 func (a *Authority) sweepOnce(ctx context.Context, sw *sweeper) error {
-	if a.roomStore() == nil {
-		return nil
-	}
 	now := a.now()
-	if _, err := a.roomStore().EndExpiredSessions(ctx, now); err != nil {
+	if _, err := a.store.EndExpiredSessions(ctx, now); err != nil {
 		return err
 	}
 	if gen := a.revs.Generation(); !sw.swept || gen != sw.generation {
@@ -93,7 +90,7 @@ func (a *Authority) sweepOnce(ctx context.Context, sw *sweeper) error {
 		sw.generation, sw.swept = gen, true
 	}
 	if now.Sub(sw.lastPrune) >= time.Minute {
-		if _, err := a.roomStore().PruneRoomEvents(ctx, now.Add(-eventRetention)); err != nil {
+		if _, err := a.store.PruneRoomEvents(ctx, now.Add(-eventRetention)); err != nil {
 			return err
 		}
 		sw.lastPrune = now
@@ -106,15 +103,12 @@ func (a *Authority) sweepOnce(ctx context.Context, sw *sweeper) error {
 // revocation withdraws access on purpose, unlike a token reaching its
 // expiry, which only the continuous policy watches.
 func (a *Authority) endRevokedSessions(ctx context.Context, app string) error {
-	if a.roomStore() == nil {
-		return nil
-	}
 	apps := []string{app}
 	if app == "" {
 		apps = a.appIDs()
 	}
 	for _, id := range apps {
-		sessions, err := a.roomStore().ListSessions(ctx, id, "")
+		sessions, err := a.store.ListSessions(ctx, id, "")
 		if err != nil {
 			return err
 		}
@@ -123,7 +117,7 @@ func (a *Authority) endRevokedSessions(ctx context.Context, app string) error {
 			if !a.revs.Revoked(probe, s.Room) {
 				continue
 			}
-			_, err := a.roomStore().EndSession(ctx, s.AppID, s.Room, s.ID, storage.EndRevoked, a.now())
+			_, err := a.store.EndSession(ctx, s.AppID, s.Room, s.ID, storage.EndRevoked, a.now())
 			if err != nil && !errors.Is(err, storage.ErrConflict) {
 				return err
 			}
