@@ -26,6 +26,10 @@ import (
 type Store struct {
 	db  *sql.DB
 	hub *feed.Hub
+	// writer admits one write transaction of this process at a time.
+	// SQLite runs one writer anyway; queuing here instead of in SQLite's
+	// busy handler, which sleeps and retries, keeps waits short and fair.
+	writer chan struct{}
 }
 
 // Open opens, creating it if needed, the database at path and migrates its
@@ -40,7 +44,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	return &Store{db: db, hub: feed.NewHub()}, nil
+	return &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1)}, nil
 }
 
 // busyTimeout is how long a statement waits for a lock held by another
@@ -78,6 +82,12 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 			return err
 		}
 	}
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writer }()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fail("begin", err)
