@@ -37,8 +37,8 @@ type RevocationSet struct {
 	mu       sync.RWMutex
 	cursor   int64
 	gen      uint64
-	tokenIDs map[string]bool
-	families map[string]bool
+	tokenIDs map[appValue]bool // app and jti: an app revokes only its own tokens
+	families map[appValue]bool
 	apiKeys  map[string]bool
 	users    map[appValue]time.Time
 	rooms    map[appValue]time.Time
@@ -55,8 +55,8 @@ type entry struct{ kind, app, value string }
 // NewRevocationSet returns an empty set.
 func NewRevocationSet() *RevocationSet {
 	return &RevocationSet{
-		tokenIDs: map[string]bool{},
-		families: map[string]bool{},
+		tokenIDs: map[appValue]bool{},
+		families: map[appValue]bool{},
 		apiKeys:  map[string]bool{},
 		users:    map[appValue]time.Time{},
 		rooms:    map[appValue]time.Time{},
@@ -99,9 +99,9 @@ func (s *RevocationSet) Add(rs ...Revocation) {
 		}
 		switch r.Kind {
 		case RevokeTokenID:
-			s.tokenIDs[r.Value] = true
+			s.tokenIDs[appValue{r.App, r.Value}] = true
 		case RevokeRefreshFamily:
-			s.families[r.Value] = true
+			s.families[appValue{r.App, r.Value}] = true
 		case RevokeAPIKey:
 			s.apiKeys[r.Value] = true
 		case RevokeUserID:
@@ -138,9 +138,9 @@ func (s *RevocationSet) Prune(now time.Time) int {
 		n++
 		switch k.kind {
 		case RevokeTokenID:
-			delete(s.tokenIDs, k.value)
+			delete(s.tokenIDs, appValue{k.app, k.value})
 		case RevokeRefreshFamily:
-			delete(s.families, k.value)
+			delete(s.families, appValue{k.app, k.value})
 		case RevokeAPIKey:
 			delete(s.apiKeys, k.value)
 		case RevokeUserID:
@@ -184,10 +184,10 @@ func FamilyOf(jti string) string {
 func (s *RevocationSet) Revoked(c *token.Claims, room string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.tokenIDs[c.ID] || s.apiKeys[c.Issuer] {
+	if s.tokenIDs[appValue{c.App, c.ID}] || s.apiKeys[c.Issuer] {
 		return true
 	}
-	if f := FamilyOf(c.ID); f != "" && s.families[f] {
+	if f := FamilyOf(c.ID); f != "" && s.families[appValue{c.App, f}] {
 		return true
 	}
 	iat := c.IssuedAt

@@ -25,10 +25,12 @@ func TestRevocationSet(t *testing.T) {
 		room string
 		want bool
 	}{
-		{"token id", Revocation{Kind: RevokeTokenID, Value: "fam.j1"}, claims(nil), "", true},
-		{"other token id", Revocation{Kind: RevokeTokenID, Value: "j2"}, claims(nil), "", false},
+		{"token id", Revocation{App: "a1", Kind: RevokeTokenID, Value: "fam.j1"}, claims(nil), "", true},
+		{"token id of another app", Revocation{App: "a2", Kind: RevokeTokenID, Value: "fam.j1"}, claims(nil), "", false},
+		{"other token id", Revocation{App: "a1", Kind: RevokeTokenID, Value: "j2"}, claims(nil), "", false},
 		{"api key", Revocation{Kind: RevokeAPIKey, Value: "k1"}, claims(nil), "", true},
-		{"refresh family", Revocation{Kind: RevokeRefreshFamily, Value: "fam"}, claims(nil), "", true},
+		{"refresh family", Revocation{App: "a1", Kind: RevokeRefreshFamily, Value: "fam"}, claims(nil), "", true},
+		{"refresh family of another app", Revocation{App: "a2", Kind: RevokeRefreshFamily, Value: "fam"}, claims(nil), "", false},
 		{"user, older token", Revocation{App: "a1", Kind: RevokeUserID, Value: "alice", CreatedAt: at}, claims(nil), "", true},
 		{"user, same second", Revocation{App: "a1", Kind: RevokeUserID, Value: "alice", CreatedAt: at}, claims(func(c *token.Claims) { c.IssuedAt = sec }), "", true},
 		{"user, next second", Revocation{App: "a1", Kind: RevokeUserID, Value: "alice", CreatedAt: at}, claims(func(c *token.Claims) { c.IssuedAt = sec.Add(time.Second) }), "", false},

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
@@ -58,8 +59,9 @@ type Verifier struct {
 	revs   *RevocationSet
 	hmac   *token.Key
 
-	mu        sync.Mutex // serialises JWKS fetches
-	keys      sync.Map   // kid → *token.Key
+	feedApp   atomic.Value // string: the app the revocation feed is of
+	mu        sync.Mutex   // serialises JWKS fetches
+	keys      sync.Map     // kid → *token.Key
 	lastFetch time.Time
 }
 
@@ -207,6 +209,9 @@ func (v *Verifier) Sync(ctx context.Context) error {
 			return err
 		}
 		v.revs.Add(page.Revocations...)
+		if len(page.Revocations) > 0 {
+			v.feedApp.Store(page.Revocations[0].App)
+		}
 		if len(page.Revocations) < feedPage {
 			return nil
 		}
@@ -229,6 +234,16 @@ func (v *Verifier) follow(ctx context.Context) {
 	}
 }
 
+// app is the app of tokens that do not name one: the configured App, else
+// the app the revocation feed belongs to.
+func (v *Verifier) app() string {
+	if v.cfg.App != "" {
+		return v.cfg.App
+	}
+	a, _ := v.feedApp.Load().(string)
+	return a
+}
+
 // ErrRevoked reports a token that matches a revocation.
 var ErrRevoked = &token.Error{Reason: "revoked", Detail: "token revoked"}
 
@@ -241,6 +256,11 @@ func (v *Verifier) verify(ctx context.Context, raw, room string) (*token.Claims,
 	c, err := v.tokens.Verify(ctx, raw)
 	if err != nil {
 		return nil, err
+	}
+	if c.App == "" {
+		// A token the partner minted itself may omit app; the feed is the
+		// configured key's app's, so its tokens are that app's.
+		c.App = v.app()
 	}
 	if v.cfg.App != "" && c.App != v.cfg.App {
 		return nil, &token.Error{Reason: "wrong_app", Detail: fmt.Sprintf("token of app %q", c.App)}

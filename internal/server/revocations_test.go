@@ -243,3 +243,17 @@ func TestRevokeAPIKeyThroughAuthority(t *testing.T) {
 		t.Fatalf("feed = %s", r.raw)
 	}
 }
+
+// An app revokes only its own tokens, even when it knows another app's
+// token id.
+func TestRevokeTokenIDOfAnotherApp(t *testing.T) {
+	s := newTestServer(t)
+	other := s.otherApp(t)
+	victim := s.mint(t, &s.prod, map[string]any{"user_id": "alice", "role": "viewer"})
+	_, c := claimsOf(t, victim)
+	r := s.do(t, call{method: "POST", path: "/v1/revocations", basic: &other, body: map[string]any{"token_id": c.ID}})
+	if r.status != 201 {
+		t.Fatalf("revoke by the other app: %d %s", r.status, r.raw)
+	}
+	s.wantAllowed(t, victim, "stage", "consume")
+}
