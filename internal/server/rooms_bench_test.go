@@ -3,13 +3,8 @@ package server
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // BenchmarkRooms measures joins and produce decisions per second through
@@ -45,48 +40,7 @@ func BenchmarkRooms(b *testing.B) {
 		}, func(status int) bool { return status == http.StatusOK || status == http.StatusConflict }},
 	}
 	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			var (
-				mu    sync.Mutex
-				all   []time.Duration
-				seq   atomic.Int64
-				fails atomic.Int64
-			)
-			b.SetParallelism(8)
-			b.ResetTimer()
-			start := time.Now()
-			b.RunParallel(func(pb *testing.PB) {
-				var lat []time.Duration
-				for pb.Next() {
-					req := c.req(int(seq.Add(1)))
-					t0 := time.Now()
-					resp, err := client.Do(req)
-					if err != nil {
-						fails.Add(1)
-						continue
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					lat = append(lat, time.Since(t0))
-					if !c.ok(resp.StatusCode) {
-						fails.Add(1)
-					}
-				}
-				mu.Lock()
-				all = append(all, lat...)
-				mu.Unlock()
-			})
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if k := fails.Load(); k > 0 {
-				b.Fatalf("%d requests failed", k)
-			}
-			slices.Sort(all)
-			if len(all) > 0 {
-				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-		})
+		b.Run(c.name, func(b *testing.B) { driveHTTP(b, client, c.req, c.ok) })
 	}
 }
 
