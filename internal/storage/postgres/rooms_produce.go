@@ -18,26 +18,7 @@ func (s *Store) ClaimProducer(ctx context.Context, appID, room, id, source strin
 		return storage.Session{}, err
 	}
 	return s.change(ctx, appID, room, id, now, func(w *roomTx, r storage.Room, ses storage.Session) (storage.Session, error) {
-		if ses.State != storage.SessionJoined {
-			return storage.Session{}, fmt.Errorf("session %q is %s: %w", id, ses.State, storage.ErrConflict)
-		}
-		if slices.Contains(ses.Sources, source) {
-			return ses, nil
-		}
-		if !ses.Producing() && r.MaxProducers > 0 {
-			n, err := w.count(appID, room, `state = 'joined' AND cardinality(sources) > 0`)
-			if err != nil {
-				return storage.Session{}, err
-			}
-			if n >= r.MaxProducers {
-				return storage.Session{}, fmt.Errorf("room %q has %d producers: %w", room, n, storage.ErrRoomFull)
-			}
-		}
-		ses.Sources, ses.UpdatedAt = roomdata.With(ses.Sources, source), w.now
-		if err := w.save(ses); err != nil {
-			return storage.Session{}, err
-		}
-		return ses, w.event(appID, room, storage.EventProduceStarted, id, roomdata.Session(ses, roomdata.Extra{Source: source}))
+		return roomdata.ClaimProducer(w, r, ses, source)
 	})
 }
 
@@ -52,35 +33,7 @@ func (s *Store) ReleaseProducer(ctx context.Context, appID, room, id, source str
 // UpdateSession implements storage.Rooms.
 func (s *Store) UpdateSession(ctx context.Context, appID, room, id string, u storage.SessionUpdate, now time.Time) (storage.Session, error) {
 	return s.change(ctx, appID, room, id, now, func(w *roomTx, _ storage.Room, ses storage.Session) (storage.Session, error) {
-		if ses.State == storage.SessionEnded {
-			return storage.Session{}, fmt.Errorf("session %q ended: %w", id, storage.ErrConflict)
-		}
-		var dropped []string
-		ses.Sources, dropped = roomdata.Without(ses.Sources, u.DropSources)
-		if u.Permissions == nil && len(dropped) == 0 {
-			return ses, nil
-		}
-		if u.Permissions != nil {
-			ses.Permissions = roomdata.Sorted(u.Permissions)
-			if u.Role != "" {
-				ses.Role = u.Role
-			}
-		}
-		ses.UpdatedAt = w.now
-		if err := w.save(ses); err != nil {
-			return storage.Session{}, err
-		}
-		if u.Permissions != nil {
-			if err := w.event(appID, room, storage.EventPermissionsChanged, id, roomdata.Session(ses, roomdata.Extra{})); err != nil {
-				return storage.Session{}, err
-			}
-		}
-		for _, src := range dropped {
-			if err := w.event(appID, room, storage.EventProduceStopped, id, roomdata.Session(ses, roomdata.Extra{Source: src})); err != nil {
-				return storage.Session{}, err
-			}
-		}
-		return ses, nil
+		return roomdata.UpdateSession(w, ses, u)
 	})
 }
 
@@ -102,7 +55,7 @@ func (s *Store) CreatePermissionRequest(ctx context.Context, r storage.Permissio
 		if err != nil {
 			return storage.Session{}, fail("create permission request", err)
 		}
-		return ses, w.event(r.AppID, r.Room, storage.EventRequestCreated, ses.ID, roomdata.Session(ses, roomdata.Extra{Request: &r}))
+		return ses, w.Event(r.AppID, r.Room, storage.EventRequestCreated, ses.ID, roomdata.Session(ses, roomdata.Extra{Request: &r}))
 	})
 	if err != nil {
 		return storage.PermissionRequest{}, err
@@ -144,15 +97,15 @@ func (s *Store) ResolvePermissionRequest(ctx context.Context, appID, room, id st
 		granted := grant && !slices.Contains(ses.Permissions, r.Permission)
 		if granted {
 			ses.Permissions, ses.UpdatedAt = roomdata.With(ses.Permissions, r.Permission), w.now
-			if err := w.save(ses); err != nil {
+			if err := w.Save(ses); err != nil {
 				return err
 			}
 		}
-		if err := w.event(appID, room, storage.EventRequestResolved, ses.ID, roomdata.Session(ses, roomdata.Extra{Request: &r})); err != nil {
+		if err := w.Event(appID, room, storage.EventRequestResolved, ses.ID, roomdata.Session(ses, roomdata.Extra{Request: &r})); err != nil {
 			return err
 		}
 		if granted {
-			return w.event(appID, room, storage.EventPermissionsChanged, ses.ID, roomdata.Session(ses, roomdata.Extra{}))
+			return w.Event(appID, room, storage.EventPermissionsChanged, ses.ID, roomdata.Session(ses, roomdata.Extra{}))
 		}
 		return nil
 	})

@@ -41,7 +41,7 @@ func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.Au
 }
 
 // event appends a room event at w.now.
-func (w *roomTx) event(appID, room, typ, sessionID string, data []byte) error {
+func (w *roomTx) Event(appID, room, typ, sessionID string, data []byte) error {
 	w.events = append(w.events, storage.RoomEvent{AppID: appID, Room: room, Type: typ, SessionID: sessionID, Data: data, Time: w.now})
 	w.touch(appID, room)
 	return nil
@@ -117,7 +117,7 @@ func (w *roomTx) sessions(where string, args ...any) ([]storage.Session, error) 
 }
 
 // save stores the mutable fields of s.
-func (w *roomTx) save(s storage.Session) error {
+func (w *roomTx) Save(s storage.Session) error {
 	_, err := w.tx.Exec(w.ctx, `UPDATE sessions SET role = $1, permissions = $2, state = $3, sources = $4,
 		token_id = $5, token_issuer = $6, token_issued_at = $7, token_expires_at = $8, lease_until = $9,
 		end_reason = $10, updated_at = $11 WHERE id = $12`,
@@ -194,4 +194,12 @@ func names(list []string) []string {
 		return []string{}
 	}
 	return list
+}
+
+// Now is the transaction's time.
+func (w *roomTx) Now() time.Time { return w.now }
+
+// CountProducers counts the room's joined sessions producing a source.
+func (w *roomTx) CountProducers(appID, room string) (int, error) {
+	return w.count(appID, room, `state = 'joined' AND cardinality(sources) > 0`)
 }

@@ -39,7 +39,7 @@ func (s *Store) CreateRoom(ctx context.Context, r storage.Room, audit *storage.A
 		if err != nil {
 			return err
 		}
-		return w.event(r.AppID, r.Name, storage.EventRoomCreated, "", roomdata.Room(r))
+		return w.Event(r.AppID, r.Name, storage.EventRoomCreated, "", roomdata.Room(r))
 	})
 }
 
@@ -96,7 +96,7 @@ func (s *Store) EndRoom(ctx context.Context, appID, name string, now time.Time, 
 		if _, err := w.tx.ExecContext(ctx, `UPDATE rooms SET ended_at = ? WHERE app_id = ? AND name = ?`, millis(w.now), appID, name); err != nil {
 			return fail("end room", err)
 		}
-		return w.event(appID, name, storage.EventRoomEnded, "", roomdata.Room(r))
+		return w.Event(appID, name, storage.EventRoomEnded, "", roomdata.Room(r))
 	})
 	if err != nil {
 		return nil, err

@@ -67,7 +67,7 @@ func (s *Store) JoinRoom(ctx context.Context, ses storage.Session, now time.Time
 		if ses.State == storage.SessionWaiting {
 			typ = storage.EventSessionWaiting
 		}
-		return w.event(ses.AppID, ses.Room, typ, ses.ID, roomdata.Session(ses, roomdata.Extra{}))
+		return w.Event(ses.AppID, ses.Room, typ, ses.ID, roomdata.Session(ses, roomdata.Extra{}))
 	})
 	if err != nil {
 		return storage.Session{}, nil, err
@@ -90,10 +90,10 @@ func newSession(ses storage.Session, now time.Time) storage.Session {
 // end ends ses for reason, with its event.
 func (w *roomTx) end(ses storage.Session, reason string) (storage.Session, error) {
 	ses = roomdata.Ended(ses, reason, w.now)
-	if err := w.save(ses); err != nil {
+	if err := w.Save(ses); err != nil {
 		return storage.Session{}, err
 	}
-	return ses, w.event(ses.AppID, ses.Room, storage.EventSessionEnded, ses.ID, roomdata.Session(ses, roomdata.Extra{Reason: reason}))
+	return ses, w.Event(ses.AppID, ses.Room, storage.EventSessionEnded, ses.ID, roomdata.Session(ses, roomdata.Extra{Reason: reason}))
 }
 
 // GetSession implements storage.Rooms.
@@ -140,10 +140,10 @@ func (s *Store) AdmitSession(ctx context.Context, appID, room, id string, now ti
 			return storage.Session{}, fmt.Errorf("session %q is %s: %w", id, ses.State, storage.ErrConflict)
 		}
 		ses.State, ses.UpdatedAt = storage.SessionJoined, w.now
-		if err := w.save(ses); err != nil {
+		if err := w.Save(ses); err != nil {
 			return storage.Session{}, err
 		}
-		return ses, w.event(appID, room, storage.EventSessionAdmitted, id, roomdata.Session(ses, roomdata.Extra{}))
+		return ses, w.Event(appID, room, storage.EventSessionAdmitted, id, roomdata.Session(ses, roomdata.Extra{}))
 	})
 }
 
@@ -202,6 +202,6 @@ func (s *Store) RenewSession(ctx context.Context, appID, room, id string, leaseU
 			ses.TokenID, ses.TokenIssuer = tokenID, tokenIssuer
 			ses.TokenIssuedAt, ses.TokenExpiresAt = truncate(tokenIssuedAt), truncate(tokenExpiresAt)
 		}
-		return ses, w.save(ses)
+		return ses, w.Save(ses)
 	})
 }

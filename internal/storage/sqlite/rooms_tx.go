@@ -45,7 +45,7 @@ func (w *roomTx) touch(appID, room string, seq int64) {
 }
 
 // event appends a room event at w.now.
-func (w *roomTx) event(appID, room, typ, sessionID string, data []byte) error {
+func (w *roomTx) Event(appID, room, typ, sessionID string, data []byte) error {
 	var seq int64
 	err := w.tx.QueryRowContext(w.ctx, `INSERT INTO room_events (app_id, room, type, session_id, data, occurred_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`, appID, room, typ, sessionID, data, millis(w.now)).Scan(&seq)
@@ -95,7 +95,7 @@ func (w *roomTx) sessions(where string, args ...any) ([]storage.Session, error) 
 }
 
 // save stores the mutable fields of s.
-func (w *roomTx) save(s storage.Session) error {
+func (w *roomTx) Save(s storage.Session) error {
 	perms, sources := names(s.Permissions), names(s.Sources)
 	_, err := w.tx.ExecContext(w.ctx, `UPDATE sessions SET role = ?, permissions = ?, state = ?, sources = ?,
 		token_id = ?, token_issuer = ?, token_issued_at = ?, token_expires_at = ?, lease_until = ?,
@@ -179,4 +179,12 @@ func names(list []string) string {
 	}
 	b, _ := json.Marshal(list) // a list of strings always marshals
 	return string(b)
+}
+
+// Now is the transaction's time.
+func (w *roomTx) Now() time.Time { return w.now }
+
+// CountProducers counts the room's joined sessions producing a source.
+func (w *roomTx) CountProducers(appID, room string) (int, error) {
+	return w.count(appID, room, `state = 'joined' AND sources <> '[]'`)
 }
