@@ -8,136 +8,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
 )
-
-// CreateRoom implements storage.Rooms. A room replacing an ended one of the
-// same name starts with no blocked participants.
-func (s *Store) CreateRoom(ctx context.Context, r storage.Room, audit *storage.AuditEntry) error {
-	if err := r.Validate(); err != nil {
-		return err
-	}
-	r.CreatedAt = stamp(orNow(r.CreatedAt))
-	r.EndedAt = time.Time{}
-	return s.writeRooms(ctx, r.CreatedAt, audit, func(w *roomTx) error {
-		if err := requireApp(ctx, w.tx, r.AppID); err != nil {
-			return err
-		}
-		old, err := w.lockRoom(r.AppID, r.Name)
-		switch {
-		case err == nil && !old.Ended():
-			return fmt.Errorf("room %q of app %q is live: %w", r.Name, r.AppID, storage.ErrAlreadyExists)
-		case err == nil:
-			err = replaceRoom(ctx, w.tx, r)
-		case errors.Is(err, storage.ErrNotFound):
-			_, err = w.tx.Exec(ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)`,
-				r.AppID, r.Name, r.Type, r.MaxProducers, r.MaxParticipants, r.Metadata, r.CreatedBy, r.CreatedAt)
-			if isUnique(err) {
-				return fmt.Errorf("room %q of app %q is live: %w", r.Name, r.AppID, storage.ErrAlreadyExists)
-			}
-			if err != nil {
-				err = fail("create room", err)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		return w.Event(r.AppID, r.Name, storage.EventRoomCreated, "", roomdata.Room(r))
-	})
-}
-
-// replaceRoom stores r in place of the ended room of the same name, and
-// forgets who was blocked from that one.
-func replaceRoom(ctx context.Context, tx pgx.Tx, r storage.Room) error {
-	_, err := tx.Exec(ctx, `UPDATE rooms SET type = $3, max_producers = $4, max_participants = $5, metadata = $6,
-		created_by = $7, created_at = $8, ended_at = NULL WHERE app_id = $1 AND name = $2`,
-		r.AppID, r.Name, r.Type, r.MaxProducers, r.MaxParticipants, r.Metadata, r.CreatedBy, r.CreatedAt)
-	if err != nil {
-		return fail("replace room", err)
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM blocked_participants WHERE app_id = $1 AND room = $2`, r.AppID, r.Name); err != nil {
-		return fail("replace room", err)
-	}
-	return nil
-}
 
 // GetRoom implements storage.Rooms.
 func (s *Store) GetRoom(ctx context.Context, appID, name string) (storage.Room, error) {
-	r, err := scanRoom(s.pool.QueryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE app_id = $1 AND name = $2`, appID, name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return storage.Room{}, fmt.Errorf("room %q of app %q: %w", name, appID, storage.ErrNotFound)
-	}
-	if err != nil {
-		return storage.Room{}, fail("get room", err)
-	}
-	return r, nil
-}
-
-// EndRoom implements storage.Rooms.
-func (s *Store) EndRoom(ctx context.Context, appID, name string, now time.Time, audit *storage.AuditEntry) ([]storage.Session, error) {
-	var ended []storage.Session
-	err := s.writeRooms(ctx, now, audit, func(w *roomTx) error {
-		r, err := w.lockRoom(appID, name)
-		if err != nil {
-			return err
-		}
-		if r.Ended() {
-			return fmt.Errorf("room %q of app %q already ended: %w", name, appID, storage.ErrConflict)
-		}
-		live, err := w.sessions(`app_id = $1 AND room = $2 AND state <> 'ended'`, appID, name)
-		if err != nil {
-			return err
-		}
-		for _, ses := range live {
-			out, err := w.end(ses, storage.EndRoomEnded)
-			if err != nil {
-				return err
-			}
-			ended = append(ended, out)
-		}
-		r.EndedAt = w.now
-		if _, err := w.tx.Exec(ctx, `UPDATE rooms SET ended_at = $1 WHERE app_id = $2 AND name = $3`, w.now, appID, name); err != nil {
-			return fail("end room", err)
-		}
-		return w.Event(appID, name, storage.EventRoomEnded, "", roomdata.Room(r))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ended, nil
-}
-
-// BlockParticipant implements storage.Rooms.
-func (s *Store) BlockParticipant(ctx context.Context, appID, room, participant string, now time.Time, audit *storage.AuditEntry) (storage.Session, error) {
-	if err := roomdata.CheckText("participant", participant); err != nil {
-		return storage.Session{}, err
-	}
-	var kicked storage.Session
-	err := s.writeRooms(ctx, now, audit, func(w *roomTx) error {
-		if _, err := w.lockRoom(appID, room); err != nil {
-			return err
-		}
-		_, err := w.tx.Exec(ctx, `INSERT INTO blocked_participants (app_id, room, participant, created_at)
-			VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, appID, room, participant, w.now)
-		if err != nil {
-			return fail("block participant", err)
-		}
-		live, err := w.sessions(`app_id = $1 AND room = $2 AND participant = $3 AND state <> 'ended'`, appID, room, participant)
-		if err != nil {
-			return err
-		}
-		for _, ses := range live {
-			if kicked, err = w.end(ses, storage.EndKicked); err != nil {
-				return err
-			}
-		}
-		w.touch(appID, room)
-		return nil
-	})
-	if err != nil {
-		return storage.Session{}, err
-	}
-	return kicked, nil
+	return getRoom(ctx, s.pool, appID, name, "")
 }
 
 // Blocked implements storage.Rooms.
@@ -172,4 +47,86 @@ func (s *Store) PruneRoomEvents(ctx context.Context, before time.Time) (int, err
 		return 0, fail("prune room events", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// LockRoom implements roomdata.Writer with a row lock.
+func (w *roomTx) LockRoom(appID, name string) (storage.Room, error) {
+	return getRoom(w.ctx, w.tx, appID, name, " FOR UPDATE")
+}
+
+// InsertRoom implements roomdata.Writer. A room created at once by another
+// node is a unique violation, as no row was there to lock.
+func (w *roomTx) InsertRoom(r storage.Room) error {
+	if err := requireApp(w.ctx, w.tx, r.AppID); err != nil {
+		return err
+	}
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO rooms (`+roomColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.AppID, r.Name, r.Type, r.MaxProducers, r.MaxParticipants, r.Metadata, r.CreatedBy, r.CreatedAt, nullStamp(r.EndedAt))
+	if isUnique(err) {
+		return fmt.Errorf("room %q of app %q: %w", r.Name, r.AppID, storage.ErrAlreadyExists)
+	}
+	if err != nil {
+		return fail("create room", err)
+	}
+	return nil
+}
+
+// SaveRoom implements roomdata.Writer.
+func (w *roomTx) SaveRoom(r storage.Room) error {
+	_, err := w.tx.Exec(w.ctx, `UPDATE rooms SET type = $3, max_producers = $4, max_participants = $5, metadata = $6,
+		created_by = $7, created_at = $8, ended_at = $9 WHERE app_id = $1 AND name = $2`,
+		r.AppID, r.Name, r.Type, r.MaxProducers, r.MaxParticipants, r.Metadata, r.CreatedBy, r.CreatedAt, nullStamp(r.EndedAt))
+	if err != nil {
+		return fail("update room", err)
+	}
+	return nil
+}
+
+// IsBlocked implements roomdata.Writer.
+func (w *roomTx) IsBlocked(appID, room, participant string) (bool, error) {
+	return exists(w.ctx, w.tx, `SELECT 1 FROM blocked_participants WHERE app_id = $1 AND room = $2 AND participant = $3`, appID, room, participant)
+}
+
+// Block implements roomdata.Writer.
+func (w *roomTx) Block(appID, room, participant string) error {
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO blocked_participants (app_id, room, participant, created_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, appID, room, participant, w.now)
+	if err != nil {
+		return fail("block participant", err)
+	}
+	return nil
+}
+
+// Unblock implements roomdata.Writer.
+func (w *roomTx) Unblock(appID, room string) error {
+	if _, err := w.tx.Exec(w.ctx, `DELETE FROM blocked_participants WHERE app_id = $1 AND room = $2`, appID, room); err != nil {
+		return fail("unblock participants", err)
+	}
+	return nil
+}
+
+const roomColumns = `app_id, name, type, max_producers, max_participants, metadata, created_by, created_at, ended_at`
+
+// getRoom returns a room, or ErrNotFound; lock is a locking clause, or
+// empty.
+func getRoom(ctx context.Context, q querier, appID, name, lock string) (storage.Room, error) {
+	r, err := scanRoom(q.QueryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE app_id = $1 AND name = $2`+lock, appID, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.Room{}, fmt.Errorf("room %q of app %q: %w", name, appID, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.Room{}, fail("get room", err)
+	}
+	return r, nil
+}
+
+func scanRoom(row scanner) (storage.Room, error) {
+	var r storage.Room
+	var ended *time.Time
+	if err := row.Scan(&r.AppID, &r.Name, &r.Type, &r.MaxProducers, &r.MaxParticipants, &r.Metadata, &r.CreatedBy, &r.CreatedAt, &ended); err != nil {
+		return storage.Room{}, err
+	}
+	r.CreatedAt = r.CreatedAt.UTC()
+	r.EndedAt = fromNull(ended)
+	return r, nil
 }

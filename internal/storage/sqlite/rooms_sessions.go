@@ -2,99 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
 )
-
-// JoinRoom implements storage.Rooms.
-func (s *Store) JoinRoom(ctx context.Context, ses storage.Session, now time.Time) (storage.Session, []storage.Session, error) {
-	if err := ses.Validate(); err != nil {
-		return storage.Session{}, nil, err
-	}
-	var replaced []storage.Session
-	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
-		r, err := w.room(ses.AppID, ses.Room)
-		if err != nil {
-			return err
-		}
-		if r.Ended() {
-			return fmt.Errorf("room %q ended: %w", r.Name, storage.ErrConflict)
-		}
-		blocked, err := exists(ctx, w.tx, `SELECT 1 FROM blocked_participants WHERE app_id = ? AND room = ? AND participant = ?`,
-			ses.AppID, ses.Room, ses.Participant)
-		if err != nil {
-			return err
-		}
-		if blocked {
-			return fmt.Errorf("participant %q in room %q: %w", ses.Participant, ses.Room, storage.ErrBlocked)
-		}
-		same, err := w.sessions(`app_id = ? AND room = ? AND participant = ? AND state <> 'ended'`, ses.AppID, ses.Room, ses.Participant)
-		if err != nil {
-			return err
-		}
-		for _, old := range same {
-			out, err := w.end(old, storage.EndDuplicateIdentity)
-			if err != nil {
-				return err
-			}
-			replaced = append(replaced, out)
-		}
-		if r.MaxParticipants > 0 {
-			n, err := w.count(ses.AppID, ses.Room, `state <> 'ended'`)
-			if err != nil {
-				return err
-			}
-			if n >= r.MaxParticipants {
-				return fmt.Errorf("room %q has %d participants: %w", r.Name, n, storage.ErrRoomFull)
-			}
-		}
-		ses = newSession(ses, w.now)
-		_, err = w.tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ses.ID, ses.AppID, ses.Room, ses.Participant, ses.Subject, ses.Role, names(ses.Permissions), string(ses.State),
-			names(ses.Sources), ses.TokenID, ses.TokenIssuer, nullMillis(ses.TokenIssuedAt), nullMillis(ses.TokenExpiresAt),
-			millis(ses.LeaseUntil), ses.EndReason, millis(ses.CreatedAt), millis(ses.UpdatedAt))
-		if isUnique(err) {
-			return fmt.Errorf("session %q: %w", ses.ID, storage.ErrAlreadyExists)
-		}
-		if err != nil {
-			return fail("join room", err)
-		}
-		typ := storage.EventSessionJoined
-		if ses.State == storage.SessionWaiting {
-			typ = storage.EventSessionWaiting
-		}
-		return w.Event(ses.AppID, ses.Room, typ, ses.ID, roomdata.Session(ses, roomdata.Extra{}))
-	})
-	if err != nil {
-		return storage.Session{}, nil, err
-	}
-	return ses, replaced, nil
-}
-
-// newSession returns ses as JoinRoom stores it at now.
-func newSession(ses storage.Session, now time.Time) storage.Session {
-	ses.Permissions = roomdata.Sorted(ses.Permissions)
-	ses.Sources = []string{}
-	ses.EndReason = ""
-	ses.TokenIssuedAt = truncate(ses.TokenIssuedAt)
-	ses.TokenExpiresAt = truncate(ses.TokenExpiresAt)
-	ses.LeaseUntil = truncate(ses.LeaseUntil)
-	ses.CreatedAt, ses.UpdatedAt = now, now
-	return ses
-}
-
-// end ends ses for reason, with its event.
-func (w *roomTx) end(ses storage.Session, reason string) (storage.Session, error) {
-	ses = roomdata.Ended(ses, reason, w.now)
-	if err := w.Save(ses); err != nil {
-		return storage.Session{}, err
-	}
-	return ses, w.Event(ses.AppID, ses.Room, storage.EventSessionEnded, ses.ID, roomdata.Session(ses, roomdata.Extra{Reason: reason}))
-}
 
 // GetSession implements storage.Rooms.
 func (s *Store) GetSession(ctx context.Context, appID, room, id string) (storage.Session, error) {
@@ -111,97 +25,123 @@ func (s *Store) ListSessions(ctx context.Context, appID, room string) ([]storage
 	return collect(rows, scanSession)
 }
 
-// change runs fn on a session of a room, in a write transaction, and
-// returns the session as fn left it.
-func (s *Store) change(ctx context.Context, appID, room, id string, now time.Time, fn func(w *roomTx, r storage.Room, ses storage.Session) (storage.Session, error)) (storage.Session, error) {
-	var out storage.Session
-	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
-		r, err := w.room(appID, room)
-		if err != nil {
-			return err
-		}
-		ses, err := w.session(appID, room, id)
-		if err != nil {
-			return err
-		}
-		out, err = fn(w, r, ses)
-		return err
-	})
+// Session implements roomdata.Writer.
+func (w *roomTx) Session(appID, room, id string) (storage.Session, error) {
+	return getSession(w.ctx, w.tx, appID, room, id)
+}
+
+// Sessions implements roomdata.Writer.
+func (w *roomTx) Sessions(appID, room, participant string) ([]storage.Session, error) {
+	return w.sessions(`app_id = ? AND room = ? AND (? = '' OR participant = ?) AND state <> 'ended'`, appID, room, participant, participant)
+}
+
+// ExpiredSessions implements roomdata.Writer.
+func (w *roomTx) ExpiredSessions() ([]storage.Session, error) {
+	at := millis(w.now)
+	return w.sessions(`state <> 'ended' AND (lease_until <= ? OR token_expires_at <= ?)`, at, at)
+}
+
+// sessions returns the sessions selected by where and args, by creation.
+func (w *roomTx) sessions(where string, args ...any) ([]storage.Session, error) {
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT `+sessionColumns+` FROM sessions WHERE `+where+` ORDER BY created_at, rowid`, args...)
 	if err != nil {
+		return nil, fail("list sessions", err)
+	}
+	return collect(rows, scanSession)
+}
+
+// CountSessions implements roomdata.Writer.
+func (w *roomTx) CountSessions(appID, room string) (int, error) {
+	return w.count(appID, room, `state <> 'ended'`)
+}
+
+// CountProducers implements roomdata.Writer.
+func (w *roomTx) CountProducers(appID, room string) (int, error) {
+	return w.count(appID, room, `state = 'joined' AND sources <> '[]'`)
+}
+
+// count returns how many sessions of a room match where.
+func (w *roomTx) count(appID, room, where string) (int, error) {
+	var n int
+	err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM sessions WHERE app_id = ? AND room = ? AND `+where, appID, room).Scan(&n)
+	if err != nil {
+		return 0, fail("count sessions", err)
+	}
+	return n, nil
+}
+
+// InsertSession implements roomdata.Writer.
+func (w *roomTx) InsertSession(s storage.Session) error {
+	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO sessions (`+sessionColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.AppID, s.Room, s.Participant, s.Subject, s.Role, names(s.Permissions), string(s.State),
+		names(s.Sources), s.TokenID, s.TokenIssuer, nullMillis(s.TokenIssuedAt), nullMillis(s.TokenExpiresAt),
+		millis(s.LeaseUntil), s.EndReason, millis(s.CreatedAt), millis(s.UpdatedAt))
+	if isUnique(err) {
+		return fmt.Errorf("session %q: %w", s.ID, storage.ErrAlreadyExists)
+	}
+	if err != nil {
+		return fail("join room", err)
+	}
+	return nil
+}
+
+// SaveSession implements roomdata.Writer.
+func (w *roomTx) SaveSession(s storage.Session) error {
+	_, err := w.tx.ExecContext(w.ctx, `UPDATE sessions SET role = ?, permissions = ?, state = ?, sources = ?,
+		token_id = ?, token_issuer = ?, token_issued_at = ?, token_expires_at = ?, lease_until = ?,
+		end_reason = ?, updated_at = ? WHERE id = ?`,
+		s.Role, names(s.Permissions), string(s.State), names(s.Sources), s.TokenID, s.TokenIssuer, nullMillis(s.TokenIssuedAt),
+		nullMillis(s.TokenExpiresAt), millis(s.LeaseUntil), s.EndReason, millis(s.UpdatedAt), s.ID)
+	if err != nil {
+		return fail("update session", err)
+	}
+	return nil
+}
+
+const sessionColumns = `id, app_id, room, participant, subject, role, permissions, state, sources,
+	token_id, token_issuer, token_issued_at, token_expires_at, lease_until, end_reason, created_at, updated_at`
+
+func getSession(ctx context.Context, q rowQuerier, appID, room, id string) (storage.Session, error) {
+	s, err := scanSession(q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ? AND app_id = ? AND room = ?`, id, appID, room))
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.Session{}, fmt.Errorf("session %q in room %q: %w", id, room, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.Session{}, fail("get session", err)
+	}
+	return s, nil
+}
+
+func scanSession(row scanner) (storage.Session, error) {
+	var s storage.Session
+	var perms, sources, state string
+	var issued, expires sql.NullInt64
+	var lease, created, updated int64
+	if err := row.Scan(&s.ID, &s.AppID, &s.Room, &s.Participant, &s.Subject, &s.Role, &perms, &state, &sources,
+		&s.TokenID, &s.TokenIssuer, &issued, &expires, &lease, &s.EndReason, &created, &updated); err != nil {
 		return storage.Session{}, err
 	}
-	return out, nil
-}
-
-// AdmitSession implements storage.Rooms.
-func (s *Store) AdmitSession(ctx context.Context, appID, room, id string, now time.Time) (storage.Session, error) {
-	return s.change(ctx, appID, room, id, now, func(w *roomTx, _ storage.Room, ses storage.Session) (storage.Session, error) {
-		if ses.State != storage.SessionWaiting {
-			return storage.Session{}, fmt.Errorf("session %q is %s: %w", id, ses.State, storage.ErrConflict)
-		}
-		ses.State, ses.UpdatedAt = storage.SessionJoined, w.now
-		if err := w.Save(ses); err != nil {
-			return storage.Session{}, err
-		}
-		return ses, w.Event(appID, room, storage.EventSessionAdmitted, id, roomdata.Session(ses, roomdata.Extra{}))
-	})
-}
-
-// EndSession implements storage.Rooms.
-func (s *Store) EndSession(ctx context.Context, appID, room, id, reason string, now time.Time) (storage.Session, error) {
-	if err := roomdata.CheckText("end reason", reason); err != nil {
-		return storage.Session{}, err
+	if err := json.Unmarshal([]byte(perms), &s.Permissions); err != nil {
+		return storage.Session{}, fmt.Errorf("session permissions: %w", err)
 	}
-	return s.change(ctx, appID, room, id, now, func(w *roomTx, _ storage.Room, ses storage.Session) (storage.Session, error) {
-		if ses.State == storage.SessionEnded {
-			return storage.Session{}, fmt.Errorf("session %q already ended: %w", id, storage.ErrConflict)
-		}
-		return w.end(ses, reason)
-	})
+	if err := json.Unmarshal([]byte(sources), &s.Sources); err != nil {
+		return storage.Session{}, fmt.Errorf("session sources: %w", err)
+	}
+	s.State = storage.SessionState(state)
+	s.TokenIssuedAt = fromNullMillis(issued)
+	s.TokenExpiresAt = fromNullMillis(expires)
+	s.LeaseUntil = fromMillis(lease)
+	s.CreatedAt = fromMillis(created)
+	s.UpdatedAt = fromMillis(updated)
+	return s, nil
 }
 
-// EndExpiredSessions implements storage.Rooms.
-func (s *Store) EndExpiredSessions(ctx context.Context, now time.Time) ([]storage.Session, error) {
-	var ended []storage.Session
-	err := s.writeRooms(ctx, now, nil, func(w *roomTx) error {
-		at := millis(w.now)
-		expired, err := w.sessions(`state <> 'ended' AND (lease_until <= ? OR token_expires_at <= ?)`, at, at)
-		if err != nil {
-			return err
-		}
-		for _, ses := range expired {
-			reason := storage.EndLeaseExpired
-			if ses.LeaseUntil.After(w.now) {
-				reason = storage.EndTokenExpired
-			}
-			out, err := w.end(ses, reason)
-			if err != nil {
-				return err
-			}
-			ended = append(ended, out)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+// names returns sorted names as the JSON array the database keeps.
+func names(list []string) string {
+	if len(list) == 0 {
+		return "[]"
 	}
-	return ended, nil
-}
-
-// RenewSession implements storage.Rooms.
-func (s *Store) RenewSession(ctx context.Context, appID, room, id string, leaseUntil time.Time, tokenID, tokenIssuer string, tokenIssuedAt, tokenExpiresAt time.Time, now time.Time) (storage.Session, error) {
-	if leaseUntil.IsZero() {
-		return storage.Session{}, fmt.Errorf("a lease is required: %w", storage.ErrInvalid)
-	}
-	return s.change(ctx, appID, room, id, now, func(w *roomTx, _ storage.Room, ses storage.Session) (storage.Session, error) {
-		if ses.State == storage.SessionEnded {
-			return storage.Session{}, fmt.Errorf("session %q ended: %w", id, storage.ErrConflict)
-		}
-		ses.LeaseUntil, ses.UpdatedAt = truncate(leaseUntil), w.now
-		if tokenID != "" {
-			ses.TokenID, ses.TokenIssuer = tokenID, tokenIssuer
-			ses.TokenIssuedAt, ses.TokenExpiresAt = truncate(tokenIssuedAt), truncate(tokenExpiresAt)
-		}
-		return ses, w.Save(ses)
-	})
+	b, _ := json.Marshal(list) // a list of strings always marshals
+	return string(b)
 }

@@ -1,5 +1,10 @@
-// Package roomdata builds the JSON that room events carry, and the rules on
-// session rights and sources that every backend applies alike.
+// Package roomdata is the part of storage.Rooms above SQL: every operation
+// that writes rooms, sessions, blocks and permission requests decides here
+// (is the room live, is the participant blocked, is the identity already
+// in, are the caps reached) and builds the JSON its room events carry, over
+// the few reads and writes of rows that a backend provides as a Writer.
+// Both backends thus apply the same rules and differ only in SQL,
+// transactions, locking and notifications.
 package roomdata
 
 import (
@@ -42,8 +47,8 @@ type roomJSON struct {
 	EndedAt         *time.Time      `json:"ended_at,omitempty"`
 }
 
-// Extra is what an event carries beside its session.
-type Extra struct {
+// extra is what an event carries beside its session.
+type extra struct {
 	// Reason is why the session ended, for session.ended.
 	Reason string
 	// Source is the source started or stopped, for produce.*.
@@ -52,9 +57,9 @@ type Extra struct {
 	Request *storage.PermissionRequest
 }
 
-// Session returns the data of an event about s: {"session": {...}} plus
+// sessionData returns the data of an event about s: {"session": {...}} plus
 // what x sets.
-func Session(s storage.Session, x Extra) []byte {
+func sessionData(s storage.Session, x extra) []byte {
 	v := struct {
 		Session sessionJSON  `json:"session"`
 		Reason  string       `json:"reason,omitempty"`
@@ -74,8 +79,8 @@ func Session(s storage.Session, x Extra) []byte {
 	return marshal(v)
 }
 
-// Room returns the data of room.created and room.ended: {"room": {...}}.
-func Room(r storage.Room) []byte {
+// roomData returns the data of room.created and room.ended: {"room": {...}}.
+func roomData(r storage.Room) []byte {
 	v := roomJSON{
 		Name: r.Name, Type: r.Type, MaxProducers: r.MaxProducers, MaxParticipants: r.MaxParticipants,
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC(),
@@ -109,21 +114,21 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// Sorted returns names sorted without duplicates, never nil.
-func Sorted(names []string) []string {
+// sorted returns names sorted without duplicates, never nil.
+func sorted(names []string) []string {
 	out := slices.Clone(names)
 	slices.Sort(out)
 	return nonNil(slices.Compact(out))
 }
 
-// With returns sorted names with name added.
-func With(names []string, name string) []string {
-	return Sorted(append(slices.Clone(names), name))
+// with returns sorted names with name added.
+func with(names []string, name string) []string {
+	return sorted(append(slices.Clone(names), name))
 }
 
-// Without returns names without any of drop, and the ones it removed, in
+// without returns names without any of drop, and the ones it removed, in
 // the order of names.
-func Without(names, drop []string) (kept, removed []string) {
+func without(names, drop []string) (kept, removed []string) {
 	kept = []string{}
 	for _, n := range names {
 		if slices.Contains(drop, n) {
@@ -135,26 +140,17 @@ func Without(names, drop []string) (kept, removed []string) {
 	return kept, removed
 }
 
-// Ended returns s ended at now for reason: it produces nothing any more.
-func Ended(s storage.Session, reason string, now time.Time) storage.Session {
-	s.State = storage.SessionEnded
-	s.EndReason = reason
-	s.Sources = []string{}
-	s.UpdatedAt = now
-	return s
-}
-
-// CheckText reports ErrInvalid, naming what, if value is empty.
-func CheckText(what, value string) error {
+// checkText reports ErrInvalid, naming what, if value is empty.
+func checkText(what, value string) error {
 	if value == "" {
 		return fmt.Errorf("%s is required: %w", what, storage.ErrInvalid)
 	}
 	return nil
 }
 
-// CheckRequest reports ErrInvalid if r lacks an id, a room, a session or
+// checkRequest reports ErrInvalid if r lacks an id, a room, a session or
 // a permission.
-func CheckRequest(r storage.PermissionRequest) error {
+func checkRequest(r storage.PermissionRequest) error {
 	if r.ID == "" || r.AppID == "" || r.Room == "" || r.SessionID == "" || r.Permission == "" {
 		return fmt.Errorf("permission request needs an id, an app, a room, a session and a permission: %w", storage.ErrInvalid)
 	}
