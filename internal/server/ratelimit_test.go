@@ -247,6 +247,60 @@ func TestFailureLimiterBounded(t *testing.T) {
 	}
 }
 
+// TestFailureLimiterCountsRacedFailures lets two guesses pass the check
+// before either fails: both are counted, so the wait is as long as if they
+// had come one after the other.
+func TestFailureLimiterCountsRacedFailures(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	l := newFailureLimiter(limit{rate: 1, burst: 1}, limit{rate: 10, burst: 100}, maxBuckets, clk.Now)
+	const from, key = "10.0.0.1", "sdk_AAAAAAAAAAAAAAAA"
+	l.fail(from, key)
+	clk.Advance(time.Second)
+	if l.wait(from, key) != 0 || l.wait(from, key) != 0 {
+		t.Fatal("a refilled bucket refuses")
+	}
+	l.fail(from, key)
+	l.fail(from, key)
+	if d := l.wait(from, key); d != 2*time.Second {
+		t.Fatalf("wait %v after two failures, want 2s", d)
+	}
+	clk.Advance(time.Second)
+	if d := l.wait(from, key); d != time.Second {
+		t.Fatalf("wait %v a second later, want 1s", d)
+	}
+}
+
+// TestFailureLimiterConcurrentGuesses races guesses from one address at a
+// stopped clock: however they interleave, no more are let through than
+// the burst and those already in flight when it ran out, since a failure
+// that raced past the check is still counted.
+func TestFailureLimiterConcurrentGuesses(t *testing.T) {
+	const workers, burst = 8, 10
+	clk := &clock{t: time.Now()}
+	for round := range 200 {
+		l := newFailureLimiter(limit{rate: 1, burst: burst}, limit{rate: 10, burst: 100}, maxBuckets, clk.Now)
+		var through atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for range 5 {
+					if l.wait("10.0.0.1", "sdk_AAAAAAAAAAAAAAAA") == 0 {
+						through.Add(1)
+						l.fail("10.0.0.1", "sdk_AAAAAAAAAAAAAAAA")
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if n := through.Load(); n < burst || n > burst+workers-1 {
+			t.Fatalf("round %d: %d guesses let through, want %d to %d", round, n, burst, burst+workers-1)
+		}
+		if l.wait("10.0.0.1", "sdk_AAAAAAAAAAAAAAAA") == 0 {
+			t.Fatalf("round %d: the address may still guess", round)
+		}
+	}
+}
+
 // TestMemoryUnderRandomKeyIDs sends requests with random 10 KB key ids
 // through the real handler: the heap they leave behind stays under 50 MB.
 // The requests are pipelined on a few connections, prepared by hand, so
