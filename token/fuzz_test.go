@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stagedoor/stagedoor/token"
@@ -98,4 +100,140 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("re-minted claims differ\n got %+v\nwant %+v", c2, c)
 		}
 	})
+}
+
+// edJWK returns the public JWK of a fixed Ed25519 key with id kid, and its
+// seed as the private member d.
+func edJWK(t testing.TB, kid string, seed byte) (public, private string) {
+	t.Helper()
+	k, err := token.NewEd25519Key(kid, ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := k.PublicJWK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := k.PrivateJWK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pub), string(priv)
+}
+
+// FuzzParseJWKS feeds arbitrary documents to ParseJWKS. A set it accepts
+// holds Ed25519 verification keys only, with distinct ids, and publishing
+// it and parsing that again gives the same keys; a rejected document
+// gives no set.
+func FuzzParseJWKS(f *testing.F) {
+	_, set := fuzzSigners(f)
+	published, err := set.JWKS()
+	if err != nil {
+		f.Fatal(err)
+	}
+	pubA, privA := edJWK(f, "a", 1)
+	pubB, _ := edJWK(f, "b", 2)
+	f.Add(published)
+	f.Add([]byte(`{"keys":[` + pubA + `,` + pubB + `]}`))
+	f.Add([]byte(`{"keys":[` + privA + `]}`))
+	f.Add([]byte(`{"keys":[` + pubA + `,` + pubA + `]}`))
+	f.Add([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0","kid":"hs"},{"kty":"RSA","n":"AQAB","e":"AQAB"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA"},` + pubA + `]}`))
+	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"X25519","x":"AA","kid":"x"}]}`))
+	f.Add([]byte(strings.Replace(pubA, `"EdDSA"`, `"HS256"`, 1)))
+	f.Add([]byte(`{"keys":[` + strings.Replace(pubA, `"kid":"a",`, ``, 1) + `]}`))
+	f.Add([]byte(`{"keys":[]}`))
+	f.Add([]byte(`{"keys":null}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := token.ParseJWKS(data)
+		if err != nil {
+			if got != nil || !errors.Is(err, token.ErrInvalidKey) {
+				t.Fatalf("ParseJWKS = %v, %v", got, err)
+			}
+			return
+		}
+		keys := got.Keys()
+		ids := map[string]bool{}
+		for _, k := range keys {
+			if k.Algorithm() != token.EdDSA || k.Kind() != token.Service || len(k.PublicKey()) != ed25519.PublicKeySize {
+				t.Fatalf("key %q: %s %v with a %d-byte public key", k.ID(), k.Algorithm(), k.Kind(), len(k.PublicKey()))
+			}
+			if _, err := k.PrivateJWK(); err == nil {
+				t.Fatalf("key %q kept its private part", k.ID())
+			}
+			if ids[k.ID()] {
+				t.Fatalf("key id %q twice", k.ID())
+			}
+			ids[k.ID()] = true
+		}
+		doc, err := got.JWKS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := token.ParseJWKS(doc)
+		if err != nil {
+			t.Fatalf("ParseJWKS rejects its own set %s: %v", doc, err)
+		}
+		if !slices.EqualFunc(again.Keys(), keys, sameKey) {
+			t.Fatalf("republished set differs: %s", doc)
+		}
+	})
+}
+
+// FuzzParseJWK feeds arbitrary documents to ParseJWK. A key it accepts is
+// an Ed25519 key whose JWK forms parse back to it; a signing key's tokens
+// verify under its public half; a rejected document gives no key.
+func FuzzParseJWK(f *testing.F) {
+	pub, priv := edJWK(f, "a", 1)
+	f.Add([]byte(pub))
+	f.Add([]byte(priv))
+	f.Add([]byte(strings.Replace(priv, `"x":"`, `"x":"A`, 1)))
+	f.Add([]byte(strings.Replace(pub, `"use":"sig"`, `"use":"enc"`, 1)))
+	f.Add([]byte(`{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0","kid":"hs","alg":"HS256"}`))
+	f.Add([]byte(`{"kty":"OKP","crv":"Ed25519","x":"","kid":"a"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := token.ParseJWK(data)
+		if err != nil {
+			if k != nil || !errors.Is(err, token.ErrInvalidKey) {
+				t.Fatalf("ParseJWK = %v, %v", k, err)
+			}
+			return
+		}
+		if k.Algorithm() != token.EdDSA || k.Kind() != token.Service || len(k.PublicKey()) != ed25519.PublicKeySize {
+			t.Fatalf("key %q: %s %v with a %d-byte public key", k.ID(), k.Algorithm(), k.Kind(), len(k.PublicKey()))
+		}
+		doc, err := k.PublicJWK()
+		if err != nil {
+			t.Fatal(err)
+		}
+		public, err := token.ParseJWK(doc)
+		if err != nil || !sameKey(public, k) {
+			t.Fatalf("public JWK %s parses to %v, %v", doc, public, err)
+		}
+		c := sampleClaims()
+		tok, err := token.Mint(k, c)
+		if _, perr := k.PrivateJWK(); perr != nil {
+			if !errors.Is(err, token.ErrInvalidKey) {
+				t.Fatalf("a key without a private part mints: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Mint with a signing key: %v", err)
+		}
+		set, err := token.NewKeySet(public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := verify(verifier(set), tok); err != nil {
+			t.Fatalf("its public half rejects its token: %v", err)
+		}
+	})
+}
+
+// sameKey reports whether a and b are the same Ed25519 key id and public
+// key.
+func sameKey(a, b *token.Key) bool {
+	return a.ID() == b.ID() && a.Algorithm() == b.Algorithm() && bytes.Equal(a.PublicKey(), b.PublicKey())
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -55,6 +57,14 @@ func retamper(t *testing.T, tok, old, new string) string {
 	}
 	parts[1] = base64.RawURLEncoding.EncodeToString([]byte(changed))
 	return strings.Join(parts, ".")
+}
+
+// resign gives tok the header JSON header, signed again with testSecret.
+func resign(tok, header string) string {
+	input := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + strings.Split(tok, ".")[1]
+	mac := hmac.New(sha256.New, []byte(testSecret))
+	mac.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func TestInspectHS256(t *testing.T) {
@@ -196,6 +206,17 @@ func TestInspectHS256(t *testing.T) {
 				if got.Header == nil || got.Claims == nil || got.Permissions == nil {
 					t.Errorf("header %v claims %v permissions %v: want empty objects and list", got.Header, got.Claims, got.Permissions)
 				}
+			},
+		},
+		{
+			name: "malformed: a header member beyond alg, typ and kid, though signed",
+			args: []string{"--secret", testSecret, resign(valid, `{"alg":"HS256","typ":"JWT","kid":"`+testKeyID+`","cty":"JWT"}`)},
+			code: 1,
+			check: func(t *testing.T, got inspected) {
+				if got.Valid || got.Reason != "malformed" || !strings.Contains(got.Error, `"cty"`) {
+					t.Errorf("valid %v reason %q error %q: want malformed naming cty", got.Valid, got.Reason, got.Error)
+				}
+				want(t, "header cty", str(got.Header["cty"]), "JWT")
 			},
 		},
 		{

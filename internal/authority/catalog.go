@@ -207,7 +207,7 @@ func (a *Authority) CreateAPIKey(ctx context.Context, actor, app string, kind ac
 		return NewKey{}, err
 	}
 	sec := randomID("", 32)
-	id := randomID("sdk_", 12)
+	id := newKeyID()
 	sealed, err := a.box.Seal([]byte(sec), apiKeyAAD(id))
 	if err != nil {
 		return NewKey{}, err

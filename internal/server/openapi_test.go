@@ -20,7 +20,6 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/stagedoor/stagedoor/api"
-	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
@@ -213,9 +212,8 @@ func TestOpenAPIContract(t *testing.T) {
 	})
 
 	t.Run("rate limited", func(t *testing.T) {
-		for i := range 10 {
-			guess := authority.NewKey{APIKey: fmt.Sprintf("sdk_guess%d", i), Secret: "nope"}
-			r := s.do(t, call{method: "POST", path: "/v1/tokens", basic: &guess, body: mintBody, from: "127.0.0.9"})
+		for range 10 {
+			r := s.do(t, call{method: "POST", path: "/v1/tokens", basic: wrongSecret(s.dev), body: mintBody, from: "127.0.0.9"})
 			wantProblem(t, r, http.StatusUnauthorized, "invalid_client")
 		}
 		r, reqErr := ct.exchange(t, s, call{method: "POST", path: "/v1/tokens", basic: &s.dev, body: mintBody, from: "127.0.0.9"})

@@ -26,9 +26,14 @@ type Config struct {
 	// MaxBodyBytes caps request bodies; default 64 KiB.
 	MaxBodyBytes int64
 	// FailedAuthRate and FailedAuthBurst limit failed API-key
-	// authentications per key and per client address; default 1/s, burst 10.
-	FailedAuthRate  float64
-	FailedAuthBurst int
+	// authentications of one key from one client address; default 1/s,
+	// burst 10. FailedAuthAddrRate and FailedAuthAddrBurst limit the
+	// failures of one client address across keys; default 10/s, burst 100.
+	// An address's failures never throttle another address.
+	FailedAuthRate      float64
+	FailedAuthBurst     int
+	FailedAuthAddrRate  float64
+	FailedAuthAddrBurst int
 	// EventPing is how long an idle event stream waits before a
 	// heartbeat comment; default 15s.
 	EventPing time.Duration
@@ -69,14 +74,8 @@ func New(cfg Config) *Server {
 		reg = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(reg)
-	rate, burst := cfg.FailedAuthRate, cfg.FailedAuthBurst
-	if rate == 0 {
-		rate = 1
-	}
-	if burst == 0 {
-		burst = 10
-	}
-	s.limits = newFailureLimiter(rate, burst, s.now)
+	s.limits = newFailureLimiter(limitOr(cfg.FailedAuthRate, cfg.FailedAuthBurst, 1, 10),
+		limitOr(cfg.FailedAuthAddrRate, cfg.FailedAuthAddrBurst, 10, 100), maxBuckets, s.now)
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.routes(reg)
 	return s
