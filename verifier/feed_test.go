@@ -140,10 +140,14 @@ func FuzzFeedPage(f *testing.F) {
 }
 
 // matchedBy returns a token and room that r revokes, if r's kind is known
-// and some token can carry what it matches.
+// and some token can carry what it matches: a token's iat is a whole
+// second, not before 1970.
 func matchedBy(r Revocation) (*token.Claims, string, bool) {
-	before := cutoff(r).Add(-time.Second)
-	c := &token.Claims{App: r.App, IssuedAt: before}
+	iat := cutoff(r).Add(-time.Nanosecond).Truncate(time.Second)
+	if iat.Unix() < 0 || iat.Year() > 9999 {
+		return nil, "", false
+	}
+	c := &token.Claims{App: r.App, IssuedAt: iat}
 	switch r.Kind {
 	case RevokeTokenID:
 		c.ID = r.Value
