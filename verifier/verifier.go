@@ -200,15 +200,25 @@ func (v *Verifier) resolve(ctx context.Context, kid string) (*token.Key, error) 
 // feedPage is the server's largest page of the revocation feed.
 const feedPage = 1000
 
-// Sync reads the revocation feed from the last cursor seen.
+// Sync reads the revocation feed from the last cursor seen. A malformed
+// page is not applied at all: Sync returns an error and the next Sync asks
+// for the same page again.
 func (v *Verifier) Sync(ctx context.Context) error {
 	for {
-		var page FeedPage
-		path := "/v1/revocations?after=" + strconv.FormatInt(v.revs.Cursor(), 10)
-		if err := v.get(ctx, path, true, &page); err != nil {
+		after := v.revs.Cursor()
+		var body []byte
+		if err := v.get(ctx, "/v1/revocations?after="+strconv.FormatInt(after, 10), true, &body); err != nil {
 			return err
 		}
-		v.revs.Add(page.Revocations...)
+		page, err := v.revs.addFeedPage(body, after)
+		if err != nil {
+			return fmt.Errorf("verifier: %w", err)
+		}
+		for _, r := range page.Revocations {
+			if !knownKind(r.Kind) {
+				v.cfg.Logger.Warn("ignoring a revocation of a kind this verifier does not know", "kind", r.Kind, "seq", r.Seq)
+			}
+		}
 		if len(page.Revocations) > 0 {
 			v.feedApp.Store(page.Revocations[0].App)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -229,5 +230,70 @@ func TestRequireMiddleware(t *testing.T) {
 				t.Errorf("WWW-Authenticate = %q", wa)
 			}
 		})
+	}
+}
+
+// feedServer serves a JWKS and, as the revocation feed, whatever page it
+// is given.
+func feedServer(t *testing.T) (url string, page *atomic.Value) {
+	t.Helper()
+	k, err := token.GenerateSigningKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := token.NewKeySet(k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := set.JWKS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = &atomic.Value{}
+	page.Store(`{"revocations":[],"cursor":0}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/jwks.json":
+			w.Write(jwks)
+		case "/v1/revocations":
+			w.Write([]byte(page.Load().(string)))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, page
+}
+
+// A feed page that is only partly well formed is not applied at all: a
+// page out of order applied in part would move the cursor past the
+// revocation that came late, which no later read would bring again.
+func TestSyncRefusesMalformedPage(t *testing.T) {
+	url, page := feedServer(t)
+	ctx := t.Context()
+	v, err := verifier.New(ctx, verifier.Config{URL: url, APIKey: "sdk_feed", APISecret: "0123456789abcdef0123456789abcdef", PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(seq int, value string) string {
+		return fmt.Sprintf(`{"seq":%d,"app":"a1","kind":"token_id","value":%q,"created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"}`, seq, value)
+	}
+	revs := v.Revocations()
+	gen := revs.Generation()
+	page.Store(`{"revocations":[` + entry(2, "t2") + `,` + entry(1, "t1") + `],"cursor":1}`)
+	if err := v.Sync(ctx); err == nil || !strings.Contains(err.Error(), "seq 1 does not follow 2") {
+		t.Fatalf("Sync of a page out of order: %v", err)
+	}
+	if revs.Cursor() != 0 || revs.Generation() != gen || revs.Revoked(&token.Claims{App: "a1", ID: "t2"}, "") {
+		t.Fatalf("a refused page was applied: cursor %d", revs.Cursor())
+	}
+	page.Store(`{"revocations":[` + entry(1, "t1") + `,` + entry(2, "t2") + `],"cursor":2}`)
+	if err := v.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, jti := range []string{"t1", "t2"} {
+		if !revs.Revoked(&token.Claims{App: "a1", ID: jti}, "") {
+			t.Errorf("%s not revoked once the page came in order", jti)
+		}
 	}
 }

@@ -93,11 +93,7 @@ func eventCursor(r *http.Request) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, &access.InvalidError{Field: field, Detail: "must be a non-negative event id"}
-	}
-	return n, nil
+	return parseCursor(field, v)
 }
 
 // eventWait reads ?wait= as a duration ("25s") or whole seconds.

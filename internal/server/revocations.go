@@ -38,8 +38,8 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, limit := int64(0), maxFeedPage
 	if v := q.Get("after"); v != "" {
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			return &access.InvalidError{Field: "after", Detail: "must be a non-negative integer cursor"}
+		if after, err = parseCursor("after", v); err != nil {
+			return err
 		}
 	}
 	if v := q.Get("limit"); v != "" {

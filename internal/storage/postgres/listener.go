@@ -18,6 +18,30 @@ const (
 	maxBackoff = 5 * time.Second
 )
 
+// reconnection decides when a listener that lost its connection tries
+// again: after a wait that doubles with each failure, or at once when the
+// store's pool opens a connection, which shows that the database answers
+// again. Sitting out the wait then would leave the node deaf, for seconds,
+// to the changes other nodes commit, such as revocations they have already
+// acknowledged.
+type reconnection struct {
+	// after is the clock the waits are measured on.
+	after func(time.Duration) <-chan time.Time
+	back  chan struct{}
+}
+
+func newReconnection(after func(time.Duration) <-chan time.Time) *reconnection {
+	return &reconnection{after: after, back: make(chan struct{}, 1)}
+}
+
+// reachable reports that a connection to the database was just opened.
+func (r *reconnection) reachable() {
+	select {
+	case r.back <- struct{}{}:
+	default:
+	}
+}
+
 // listener receives the notifications of a channel on a dedicated
 // connection and publishes them to a hub. After it loses the connection and
 // gets it back it publishes a storage.ChangeResync, since notifications sent
@@ -27,14 +51,15 @@ type listener struct {
 	channel string
 	hub     *feed.Hub
 	conn    *pgx.Conn
+	retry   *reconnection
 	// pid is the backend process ID of the current connection.
 	pid atomic.Uint32
 }
 
 // newListener connects and listens, so that every change committed after it
 // returns is received.
-func newListener(ctx context.Context, cfg *pgx.ConnConfig, channel string, hub *feed.Hub) (*listener, error) {
-	l := &listener{cfg: cfg.Copy(), channel: channel, hub: hub}
+func newListener(ctx context.Context, cfg *pgx.ConnConfig, channel string, hub *feed.Hub, retry *reconnection) (*listener, error) {
+	l := &listener{cfg: cfg.Copy(), channel: channel, hub: hub, retry: retry}
 	l.cfg.RuntimeParams["application_name"] = "stagedoor-listener"
 	conn, err := l.connect(ctx)
 	if err != nil {
@@ -85,9 +110,14 @@ func (l *listener) receive(ctx context.Context) {
 	}
 }
 
-// reconnect connects again, waiting longer after each failure, and reports
-// false if ctx ended first.
+// reconnect connects again, waiting longer after each failure unless the
+// database is seen to answer, and reports false if ctx ended first.
 func (l *listener) reconnect(ctx context.Context) bool {
+	// A connection the pool opened before this loss says nothing of now.
+	select {
+	case <-l.retry.back:
+	default:
+	}
 	delay := minBackoff
 	for {
 		conn, err := l.connect(ctx)
@@ -98,7 +128,8 @@ func (l *listener) reconnect(ctx context.Context) bool {
 		select {
 		case <-ctx.Done():
 			return false
-		case <-time.After(delay):
+		case <-l.retry.back:
+		case <-l.retry.after(delay):
 		}
 		delay = min(2*delay, maxBackoff)
 	}

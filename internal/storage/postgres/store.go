@@ -9,8 +9,9 @@
 // revocations and room events take their sequence numbers from counter rows
 // locked until the commit, so they commit in sequence order. Changes are announced with NOTIFY in the
 // same transaction as the change, on a channel named after the schema, and
-// each node listens on a dedicated connection that reconnects on failure and
-// then announces a storage.ChangeResync. Errors that mean the database could
+// each node listens on a dedicated connection that reconnects on failure,
+// at the latest when the node's pool reaches the database again, and then
+// announces a storage.ChangeResync. Errors that mean the database could
 // not be reached (refused or dropped connections, a server shutting down or
 // starting up, timeouts) wrap storage.ErrUnavailable; the pool replaces dead
 // connections by itself once the database is back.
@@ -48,6 +49,12 @@ const connectTimeout = 5 * time.Second
 // listening for changes. It returns an error wrapping storage.ErrSchemaTooNew
 // if the schema was migrated by a newer version.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return openStore(ctx, dsn, time.After)
+}
+
+// openStore is Open with the clock the listener waits on between
+// reconnection attempts.
+func openStore(ctx context.Context, dsn string, after func(time.Duration) <-chan time.Time) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -55,11 +62,16 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	retry := newReconnection(after)
+	cfg.AfterConnect = func(context.Context, *pgx.Conn) error {
+		retry.reachable()
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fail("", err)
 	}
-	s, err := start(ctx, pool)
+	s, err := start(ctx, pool, retry)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -67,7 +79,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
-func start(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+func start(ctx context.Context, pool *pgxpool.Pool, retry *reconnection) (*Store, error) {
 	var schema string
 	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return nil, fail("", err)
@@ -79,7 +91,7 @@ func start(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 		return nil, fail("schema "+schema, err)
 	}
 	s := &Store{pool: pool, hub: feed.NewHub(), channel: channelName(schema)}
-	l, err := newListener(ctx, pool.Config().ConnConfig, s.channel, s.hub)
+	l, err := newListener(ctx, pool.Config().ConnConfig, s.channel, s.hub, retry)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,9 @@ import (
 type proxy struct {
 	ln     net.Listener
 	target string
+	// refused receives a value, if it has room, for each connection
+	// refused while the proxy is down.
+	refused chan struct{}
 
 	mu    sync.Mutex
 	down  bool
@@ -35,7 +38,7 @@ func startProxy(t *testing.T, target string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
+	p := &proxy{ln: ln, target: target, refused: make(chan struct{}, 64), conns: make(map[net.Conn]struct{})}
 	t.Cleanup(func() {
 		ln.Close()
 		p.setDown(true)
@@ -57,6 +60,10 @@ func (p *proxy) serve() {
 func (p *proxy) forward(c net.Conn) {
 	if !p.track(c) {
 		c.Close()
+		select {
+		case p.refused <- struct{}{}:
+		default:
+		}
 		return
 	}
 	up, err := net.Dial("tcp", p.target)

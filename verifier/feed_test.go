@@ -1,0 +1,184 @@
+package verifier
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// feedEntry is a complete token_id entry of app a1 as the feed writes it.
+func feedEntry(seq int64, mod string) string {
+	e := fmt.Sprintf(`"seq":%d,"app":"a1","kind":"token_id","value":"t%d","created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"`, seq, seq)
+	if mod != "" {
+		e += "," + mod
+	}
+	return "{" + e + "}"
+}
+
+func feedBody(cursor int64, entries ...string) string {
+	return fmt.Sprintf(`{"revocations":[%s],"cursor":%d}`, strings.Join(entries, ","), cursor)
+}
+
+// seenUpTo returns a set whose cursor is after, as if it had read the feed
+// that far.
+func seenUpTo(after int64) *RevocationSet {
+	s := NewRevocationSet()
+	if after > 0 {
+		at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+		s.Add(Revocation{Seq: after, App: "a1", Kind: RevokeTokenID, Value: "seen", CreatedAt: at, ExpiresAt: at.Add(time.Hour)})
+	}
+	return s
+}
+
+// A malformed page changes nothing, however much of it is well formed.
+func TestFeedPageRefusedWhole(t *testing.T) {
+	const after = 3
+	for _, c := range []struct{ name, body string }{
+		{"not JSON", `{"revocations":[` + feedEntry(4, "")},
+		{"revocations not a list", `{"revocations":{},"cursor":3}`},
+		{"seq not a number", feedBody(4, strings.Replace(feedEntry(4, ""), `"seq":4`, `"seq":"4"`, 1))},
+		{"seq at the cursor", feedBody(4, feedEntry(3, ""), feedEntry(4, ""))},
+		{"seq going back", feedBody(4, feedEntry(5, ""), feedEntry(4, ""))},
+		{"seq twice", feedBody(5, feedEntry(4, ""), feedEntry(5, ""), feedEntry(5, ""))},
+		{"second entry without expiry", feedBody(5, feedEntry(4, ""), strings.Replace(feedEntry(5, ""), `,"expires_at":"2026-11-24T10:00:00Z"`, "", 1))},
+		{"entry without app", feedBody(5, feedEntry(4, ""), strings.Replace(feedEntry(5, ""), `"app":"a1"`, `"app":""`, 1))},
+		{"entries of two apps", feedBody(5, feedEntry(4, ""), strings.Replace(feedEntry(5, ""), `"app":"a1"`, `"app":"a2"`, 1))},
+		{"entry without kind", feedBody(5, feedEntry(4, ""), strings.Replace(feedEntry(5, ""), `"kind":"token_id"`, `"kind":""`, 1))},
+		{"user without creation time", feedBody(5, feedEntry(4, ""), `{"seq":5,"app":"a1","kind":"user_id","value":"alice","expires_at":"2026-11-24T10:00:00Z"}`)},
+		{"issued_before without its time", feedBody(5, feedEntry(4, ""), strings.Replace(feedEntry(5, ""), `"kind":"token_id","value":"t5"`, `"kind":"issued_before"`, 1))},
+		{"token id without value", feedBody(5, feedEntry(4, ""), strings.Replace(feedEntry(5, ""), `"value":"t5"`, `"value":""`, 1))},
+		{"cursor past the last entry", feedBody(9, feedEntry(4, ""), feedEntry(5, ""))},
+		{"cursor before the last entry", feedBody(4, feedEntry(4, ""), feedEntry(5, ""))},
+		{"empty page moving the cursor", feedBody(7)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := seenUpTo(after)
+			gen := s.Generation()
+			if page, err := s.addFeedPage([]byte(c.body), after); err == nil {
+				t.Fatalf("accepted %+v", page)
+			}
+			if s.Cursor() != after || s.Generation() != gen {
+				t.Errorf("cursor %d, generation %d after a refused page; want %d, %d", s.Cursor(), s.Generation(), after, gen)
+			}
+			if s.Revoked(&token.Claims{App: "a1", ID: "t4"}, "") {
+				t.Error("the well-formed entry of a refused page was applied")
+			}
+		})
+	}
+}
+
+func TestFeedPageAccepted(t *testing.T) {
+	s := seenUpTo(3)
+	body := feedBody(6, feedEntry(4, ""), `{"seq":6,"app":"a1","kind":"tomorrow's kind","created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"}`)
+	page, err := s.addFeedPage([]byte(body), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Revocations) != 2 || s.Cursor() != 6 || !s.Revoked(&token.Claims{App: "a1", ID: "t4"}, "") {
+		t.Fatalf("page %+v, cursor %d", page, s.Cursor())
+	}
+	if _, err := s.addFeedPage([]byte(feedBody(6)), 6); err != nil {
+		t.Fatalf("empty page at the cursor: %v", err)
+	}
+}
+
+// FuzzFeedPage feeds arbitrary bodies to a revocation set as feed pages.
+// A refused page leaves the set as it was; an accepted one is applied
+// whole (the cursor moves to the page's and every entry of a known kind
+// revokes a token it matches) and reads back the same once written again.
+func FuzzFeedPage(f *testing.F) {
+	f.Add([]byte(feedBody(0)), int64(0))
+	f.Add([]byte(feedBody(3)), int64(3))
+	f.Add([]byte(feedBody(5, feedEntry(4, ""), feedEntry(5, ""))), int64(3))
+	f.Add([]byte(feedBody(5, feedEntry(5, ""), feedEntry(4, ""))), int64(3))
+	f.Add([]byte(feedBody(2, `{"seq":1,"app":"a1","kind":"user_id","value":"alice","created_at":"2026-11-23T10:00:00.5+01:00","expires_at":"2026-11-24T10:00:00Z"}`,
+		`{"seq":2,"app":"a1","kind":"issued_before","issued_before":"2026-11-23T09:00:00Z","created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"}`)), int64(0))
+	f.Add([]byte(feedBody(3, `{"seq":1,"app":"a1","kind":"room","value":"r1","created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"}`,
+		`{"seq":2,"app":"a1","kind":"api_key","value":"sdk_1","created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"}`,
+		`{"seq":3,"app":"a1","kind":"refresh_family","value":"fam","created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"}`)), int64(0))
+	f.Add([]byte(feedBody(9, feedEntry(9, `"kind":"later"`))), int64(0))
+	f.Add([]byte(`{"revocations":null,"cursor":0,"REVOCATIONS":[]}`), int64(0))
+	f.Add([]byte(`{"revocations":[{"seq":1e3}],"cursor":1000}`), int64(0))
+	f.Add([]byte(`[]`), int64(0))
+	f.Add([]byte(``), int64(0))
+	f.Fuzz(func(t *testing.T, body []byte, after int64) {
+		after &= math.MaxInt64 // a cursor is never negative
+		s := seenUpTo(after)
+		gen := s.Generation()
+		page, err := s.addFeedPage(body, after)
+		if err != nil {
+			if s.Cursor() != after || s.Generation() != gen {
+				t.Fatalf("refused page (%v) changed the set: cursor %d, generation %d", err, s.Cursor(), s.Generation())
+			}
+			return
+		}
+		if s.Cursor() != page.Cursor || page.Cursor < after {
+			t.Fatalf("cursor %d after a page with cursor %d read after %d", s.Cursor(), page.Cursor, after)
+		}
+		for _, r := range page.Revocations {
+			if c, room, ok := matchedBy(r); ok && !s.Revoked(c, room) {
+				t.Fatalf("entry %+v applied but does not revoke %+v in room %q", r, c, room)
+			}
+		}
+		again, err := json.Marshal(page)
+		if err != nil {
+			t.Fatalf("accepted page does not marshal: %v", err)
+		}
+		back, err := parseFeedPage(again, after)
+		if err != nil {
+			t.Fatalf("accepted page refused once written again: %v\n%s", err, again)
+		}
+		if !samePage(page, back) {
+			t.Fatalf("page changed through JSON:\n%+v\n%+v", page, back)
+		}
+	})
+}
+
+// matchedBy returns a token and room that r revokes, if r's kind is known
+// and some token can carry what it matches: a token's iat is a whole
+// second, not before 1970.
+func matchedBy(r Revocation) (*token.Claims, string, bool) {
+	iat := cutoff(r).Add(-time.Nanosecond).Truncate(time.Second)
+	if iat.Unix() < 0 || iat.Year() > 9999 {
+		return nil, "", false
+	}
+	c := &token.Claims{App: r.App, IssuedAt: iat}
+	switch r.Kind {
+	case RevokeTokenID:
+		c.ID = r.Value
+	case RevokeAPIKey:
+		c.Issuer = r.Value
+	case RevokeRefreshFamily:
+		c.ID = r.Value + ".jti"
+		if FamilyOf(c.ID) != r.Value {
+			return nil, "", false
+		}
+	case RevokeUserID:
+		c.Subject = r.Value
+	case RevokeRoom:
+		return c, r.Value, true
+	case RevokeIssuedBefore:
+	default:
+		return nil, "", false
+	}
+	return c, "", true
+}
+
+func samePage(a, b FeedPage) bool {
+	if a.Cursor != b.Cursor || len(a.Revocations) != len(b.Revocations) {
+		return false
+	}
+	for i, x := range a.Revocations {
+		y := b.Revocations[i]
+		if x.Seq != y.Seq || x.App != y.App || x.Kind != y.Kind || x.Value != y.Value ||
+			!x.IssuedBefore.Equal(y.IssuedBefore) || !x.CreatedAt.Equal(y.CreatedAt) || !x.ExpiresAt.Equal(y.ExpiresAt) {
+			return false
+		}
+	}
+	return true
+}
