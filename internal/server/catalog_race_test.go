@@ -18,7 +18,10 @@ func TestKeyChangesSurviveBackgroundReloads(t *testing.T) {
 	ctx := context.Background()
 	var live, revoked []authority.NewKey
 	deadline := time.Now().Add(1500 * time.Millisecond)
-	for i := 0; time.Now().Before(deadline); i++ {
+	// The changes span at least 1.5 s, so the catalog reloads in the
+	// background while they are made, and number at least 20 however slow
+	// the machine is.
+	for i := 0; time.Now().Before(deadline) || i < 20; i++ {
 		k := s.newAPIKey(t, access.Production)
 		if i%2 == 1 {
 			if err := s.auth.RevokeAPIKey(ctx, "test", k.APIKey); err != nil {
@@ -38,8 +41,5 @@ func TestKeyChangesSurviveBackgroundReloads(t *testing.T) {
 				t.Fatalf("after %d changes, revoked key %s authenticates", i+1, k.APIKey)
 			}
 		}
-	}
-	if len(revoked) < 10 {
-		t.Fatalf("only %d changes made", len(live)+len(revoked))
 	}
 }
