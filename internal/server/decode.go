@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -46,10 +47,10 @@ const maxDepth = 1 + token.MaxDepth
 // members, invalid UTF-8 (raw, or a lone surrogate escape such as \ud800),
 // nesting beyond maxDepth and trailing data are refused; and so is null for
 // an array member, since "rooms": null must never read as rooms left out
-// (any room). An empty body is {}. Every failure is an *access.InvalidError
-// naming the top-level member at fault, or body.
+// (any room). A body of nothing but JSON whitespace is {}. Every failure is
+// an *access.InvalidError naming the top-level member at fault, or body.
 func decodeJSON(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	if len(bytes.Trim(body, " \t\r\n")) == 0 {
 		body = []byte("{}")
 	}
 	if err := checkShape(body); err != nil {
@@ -126,15 +127,17 @@ func decodeError(err error) error {
 }
 
 // memberOf is the top-level member a JSON pointer lies in, cut to 64 bytes,
-// or body for the body itself.
+// or body for the body itself and for a member named "".
 func memberOf(p jsontext.Pointer) string {
-	for name := range p.Tokens() {
-		if len(name) > 64 {
-			name = strings.ToValidUTF8(name[:64], "")
-		}
-		return name
+	name := ""
+	for tok := range p.Tokens() {
+		name = tok
+		break
 	}
-	return "body"
+	if len(name) > 64 {
+		name = strings.ToValidUTF8(name[:64], "")
+	}
+	return cmp.Or(name, "body")
 }
 
 // where locates an error below a top-level member, such as one element of
