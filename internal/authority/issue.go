@@ -172,6 +172,12 @@ func (a *Authority) sign(m minter, c *token.Claims) (Issued, error) {
 		// bad token, so the *token.Error (a 401) must not show through.
 		return Issued{}, fmt.Errorf("mint: %v", err)
 	}
+	// A body within the size cap can ask for more than a verifier reads
+	// (hundreds of rooms): refuse it rather than answer with a token that
+	// never verifies.
+	if len(s) > token.DefaultMaxSize {
+		return Issued{}, invalid("body", "the token would be %d bytes, over the %d bytes verifiers accept: bind fewer rooms or carry less", len(s), token.DefaultMaxSize)
+	}
 	detail, _ := json.Marshal(map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()})
 	a.audit.add(storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail})
 	return Issued{AccessToken: s, ExpiresAt: c.ExpiresAt, TTL: c.ExpiresAt.Sub(c.IssuedAt), Claims: c}, nil

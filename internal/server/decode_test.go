@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,6 +69,21 @@ func TestMintRequestLimits(t *testing.T) {
 	if _, c := claimsOf(t, r.body["access_token"].(string)); string(c.User.Metadata) != nested(32) {
 		t.Fatalf("metadata = %s", c.User.Metadata)
 	}
+	// A token is at most what a verifier reads, whatever the body's size.
+	var rooms []string
+	for i := range 300 {
+		rooms = append(rooms, fmt.Sprintf("%s-%d", strings.Repeat("r", 100), i))
+	}
+	s.nothingWritten(t, func() {
+		wantField(t, s.mintReply(t, &s.prod, map[string]any{"user_id": "u", "role": "viewer", "rooms": rooms}), "body")
+		wantField(t, s.do(t, call{method: "POST", path: "/v1/guests", basic: &s.prod, body: map[string]any{"name": "Gus", "rooms": rooms}}), "body")
+	})
+	r = s.mintReply(t, &s.prod, map[string]any{"user_id": "u", "role": "viewer", "rooms": rooms[:50]})
+	if r.status != http.StatusCreated {
+		t.Fatalf("50 rooms: %d %s", r.status, r.raw)
+	}
+	s.wantAllowed(t, r.body["access_token"].(string), rooms[49], "consume")
+
 	// Exact spelling of every member still works, escaped or not.
 	r = s.mintReply(t, &s.prod, `{"user_id":"al\u00e9","r\u006fle":"viewer","rooms":["st\u0061ge"],"participant_id":"p\ud83c\udfa4"}`)
 	if r.status != http.StatusCreated {
