@@ -2,7 +2,6 @@ package access
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -125,6 +124,11 @@ func Resolve(h Holder, kind KeyKind, r Request) (Grants, error) {
 	if err := validRooms(r.Rooms); err != nil {
 		return Grants{}, err
 	}
+	if r.Participant != "" {
+		if err := CheckName("participant_id", r.Participant); err != nil {
+			return Grants{}, err
+		}
+	}
 	if kind == Development {
 		if p, ok := (r.Extra & DevelopmentForbidden).First(); ok {
 			return Grants{}, &ForbiddenError{Reason: ReasonDevelopmentLimit, Missing: p,
@@ -169,8 +173,8 @@ func validRooms(rooms []string) error {
 		return &InvalidError{Field: "rooms", Detail: "rooms, when given, must name at least one room"}
 	}
 	for _, room := range rooms {
-		if room == "" || len(room) > 128 || strings.ContainsAny(room, "\x00\n\r\t") {
-			return &InvalidError{Field: "rooms", Detail: fmt.Sprintf("invalid room name %q", room)}
+		if fault := nameFault(room); fault != "" {
+			return &InvalidError{Field: "rooms", Detail: fmt.Sprintf("room %q: %s", room, fault)}
 		}
 	}
 	return nil

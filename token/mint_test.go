@@ -105,3 +105,20 @@ func TestMintMinimal(t *testing.T) {
 		t.Fatalf("claims = %+v, want no user, rooms or permissions", got)
 	}
 }
+
+// TestMetadataDepth pins MaxDepth as the nesting metadata may have: request
+// decoders rely on it to refuse what Mint would.
+func TestMetadataDepth(t *testing.T) {
+	k := testKeys(t)
+	nested := func(n int) json.RawMessage {
+		return json.RawMessage(strings.Repeat("[", n) + strings.Repeat("]", n))
+	}
+	c := sampleClaims()
+	c.User.Metadata = nested(token.MaxDepth)
+	if _, err := verify(verifier(k.set), mint(t, k.hs, c)); err != nil {
+		t.Fatalf("metadata %d deep: %v", token.MaxDepth, err)
+	}
+	c.User.Metadata = nested(token.MaxDepth + 1)
+	_, err := token.Mint(k.hs, c)
+	wantErr(t, err, token.ErrInvalidClaims)
+}

@@ -8,14 +8,17 @@ import (
 
 // scanner is a strict JSON reader over a decoded header or claim set. It
 // rejects invalid UTF-8, lone surrogate escapes, duplicate member names,
-// nesting deeper than maxDepth and anything encoding/json would reject.
+// nesting deeper than MaxDepth and anything encoding/json would reject.
 type scanner struct {
 	s     string
 	i     int
 	depth int
 }
 
-const maxDepth = 32
+// MaxDepth is how deeply the arrays and objects of a JSON value in a token
+// (user metadata, an unknown claim) may nest. The header, the claim set and
+// its grants and user objects do not count.
+const MaxDepth = 32
 
 // plain marks the ASCII bytes that stand for themselves in a JSON string.
 var plain = func() (t [256]bool) {
@@ -309,7 +312,7 @@ func (d *scanner) value() (int, error) {
 }
 
 func (d *scanner) object() error {
-	if d.depth++; d.depth > maxDepth {
+	if d.depth++; d.depth > MaxDepth {
 		return malformed("JSON nested too deeply")
 	}
 	d.i++
@@ -334,7 +337,7 @@ func (d *scanner) object() error {
 }
 
 func (d *scanner) array() error {
-	if d.depth++; d.depth > maxDepth {
+	if d.depth++; d.depth > MaxDepth {
 		return malformed("JSON nested too deeply")
 	}
 	d.i++

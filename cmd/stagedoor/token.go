@@ -47,8 +47,8 @@ type mintFlags struct {
 }
 
 // Limits on what a token says about its user, the same as the server's.
+// User ids, participant ids and room names follow access.CheckName.
 const (
-	maxIDLen       = 128
 	maxNameLen     = 256
 	maxImageLen    = 2048
 	maxMetadataLen = 4096
@@ -167,6 +167,9 @@ func (f *mintFlags) request() (access.Request, access.KeyKind, error) {
 		return req, kind, err
 	}
 	for _, room := range f.rooms {
+		if err := access.CheckName("room", room); err != nil {
+			return req, kind, usageError("--room %q: %s", room, detailOf(err))
+		}
 		if !slices.Contains(req.Rooms, room) {
 			req.Rooms = append(req.Rooms, room)
 		}
@@ -187,10 +190,18 @@ func (f *mintFlags) subject(userType access.UserType) (string, *token.User, erro
 	} else if sub == "" {
 		return "", nil, usageError("--user is required (unless --user-type anonymous)")
 	}
+	for _, n := range []struct{ flag, value string }{{"user", sub}, {"participant", f.participant}} {
+		if n.value == "" {
+			continue
+		}
+		if err := access.CheckName(n.flag, n.value); err != nil {
+			return "", nil, usageError("--%s: %s", n.flag, detailOf(err))
+		}
+	}
 	for _, t := range []struct {
 		flag, value string
 		max         int
-	}{{"user", sub, maxIDLen}, {"participant", f.participant, maxIDLen}, {"name", f.name, maxNameLen}, {"image", f.image, maxImageLen}} {
+	}{{"name", f.name, maxNameLen}, {"image", f.image, maxImageLen}} {
 		if err := checkText(t.flag, t.value, t.max); err != nil {
 			return "", nil, err
 		}

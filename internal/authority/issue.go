@@ -41,9 +41,10 @@ type Issued struct {
 	Claims       *token.Claims
 }
 
-// Limits on what a token may carry about its user.
+// Limits on what a token may carry about its user. User ids, participant
+// ids and room names follow access.CheckName.
 const (
-	maxIDLen       = 128
+	maxIDLen       = 128 // token ids
 	maxNameLen     = 256
 	maxImageLen    = 2048
 	maxMetadataLen = 4096
@@ -93,10 +94,13 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 	} else if sub == "" {
 		return nil, invalid("user_id", "required")
 	}
+	if err := access.CheckName("user_id", sub); err != nil {
+		return nil, err
+	}
 	for _, f := range []struct {
 		field, value string
 		max          int
-	}{{"user_id", sub, maxIDLen}, {"participant_id", req.ParticipantID, maxIDLen}, {"name", req.Name, maxNameLen}, {"image", req.Image, maxImageLen}} {
+	}{{"name", req.Name, maxNameLen}, {"image", req.Image, maxImageLen}} {
 		if err := checkText(f.field, f.value, f.max); err != nil {
 			return nil, err
 		}
@@ -111,9 +115,6 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 		req.Metadata = nil
 	}
 	for i, room := range req.Rooms {
-		if err := checkText("rooms", room, maxIDLen); err != nil {
-			return nil, err
-		}
 		if slices.Contains(req.Rooms[:i], room) {
 			return nil, invalid("rooms", "room %q is named twice", room)
 		}
@@ -170,6 +171,12 @@ func (a *Authority) sign(m minter, c *token.Claims) (Issued, error) {
 		// resolve let through claims Mint refuses: a fault of ours, not a
 		// bad token, so the *token.Error (a 401) must not show through.
 		return Issued{}, fmt.Errorf("mint: %v", err)
+	}
+	// A body within the size cap can ask for more than a verifier reads
+	// (hundreds of rooms): refuse it rather than answer with a token that
+	// never verifies.
+	if len(s) > token.DefaultMaxSize {
+		return Issued{}, invalid("body", "the token would be %d bytes, over the %d bytes verifiers accept: bind fewer rooms or carry less", len(s), token.DefaultMaxSize)
 	}
 	detail, _ := json.Marshal(map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()})
 	a.audit.add(storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail})

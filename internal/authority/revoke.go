@@ -47,8 +47,15 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 	if set != 1 {
 		return verifier.Revocation{}, invalid("body", "exactly one of token_id, user_id, room or issued_before is required")
 	}
-	if err := checkText(string(r.Kind), r.Value, maxIDLen); err != nil {
-		return verifier.Revocation{}, err
+	switch r.Kind {
+	case storage.RevocationUserID, storage.RevocationRoom:
+		if err := access.CheckName(string(r.Kind), r.Value); err != nil {
+			return verifier.Revocation{}, err
+		}
+	case storage.RevocationTokenID:
+		if err := checkText(string(r.Kind), r.Value, maxIDLen); err != nil {
+			return verifier.Revocation{}, err
+		}
 	}
 	detail, _ := json.Marshal(map[string]any{"kind": r.Kind, "value": r.Value, "issued_before": r.IssuedBefore})
 	audit := &storage.AuditEntry{Actor: caller.Actor(), Action: "revocation.create", AppID: caller.AppID, Target: r.Value, Detail: detail}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -28,25 +27,10 @@ type RoomView struct {
 	Sessions []storage.Session
 }
 
-// checkRoomName refuses names a token's room binding or a URL path cannot
-// carry.
-func checkRoomName(field, name string) error {
-	if name == "" {
-		return invalid(field, "required")
-	}
-	if err := checkText(field, name, maxIDLen); err != nil {
-		return err
-	}
-	if strings.ContainsAny(name, "/?#") {
-		return invalid(field, "must not contain '/', '?' or '#'")
-	}
-	return nil
-}
-
 // CreateRoom creates a live room: with an API key, or with a token holding
 // room.create in that room (a token bound to rooms creates only those).
 func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest) (storage.Room, error) {
-	if err := checkRoomName("name", req.Name); err != nil {
+	if err := access.CheckName("name", req.Name); err != nil {
 		return storage.Room{}, err
 	}
 	if len(req.Metadata) > maxMetadataLen {

@@ -28,10 +28,14 @@ type party struct {
 	name string
 }
 
-// party verifies actor for room: a token must be valid (not expired, not
-// revoked, not revoked in the room), bound to the room if bound to rooms,
-// and its participant must not be blocked from the room.
+// party verifies actor for room, which must be a valid name: a token must
+// be valid (not expired, not revoked, not revoked in the room), bound to the
+// room if bound to rooms, and its participant must not be blocked from the
+// room.
 func (a *Authority) party(ctx context.Context, actor Actor, room string) (*party, error) {
+	if err := access.CheckName("room", room); err != nil {
+		return nil, err
+	}
 	if actor.Caller != nil {
 		return &party{app: actor.Caller.AppID, key: actor.Caller, name: actor.Caller.Actor()}, nil
 	}

@@ -41,6 +41,14 @@ func (a *Authority) Verify(ctx context.Context, raw string) (*Verified, error) {
 // Check verifies a token and decides whether it allows permission in room
 // acting as participant. Authorisation failures are *access.ForbiddenError.
 func (a *Authority) Check(ctx context.Context, raw, room string, p access.Permission, participant string) (*Verified, error) {
+	for _, f := range []struct{ field, name string }{{"room", room}, {"participant_id", participant}} {
+		if f.name == "" {
+			continue
+		}
+		if err := access.CheckName(f.field, f.name); err != nil {
+			return nil, err
+		}
+	}
 	v, err := a.verify(ctx, raw, room)
 	if err != nil {
 		return nil, err

@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"time"
 
@@ -67,7 +65,6 @@ func problemFor(err error) *Problem {
 		up   *access.UnknownPermissionError
 		nf   *authority.NotFoundError
 		conf *authority.ConflictError
-		je   *json.UnmarshalTypeError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -102,9 +99,6 @@ func problemFor(err error) *Problem {
 	case errors.As(err, &up):
 		p = newProblem(http.StatusBadRequest, "invalid_request", up.Error())
 		p.Field = "permissions"
-	case errors.As(err, &je):
-		p = newProblem(http.StatusBadRequest, "invalid_request", fmt.Sprintf("%s: must be %s", cmp.Or(je.Field, "body"), jsonType(je.Type)))
-		p.Field = cmp.Or(je.Field, "body")
 	case errors.As(err, &nf):
 		p = newProblem(http.StatusNotFound, "not_found", nf.Error())
 	case errors.As(err, &conf):
@@ -116,24 +110,6 @@ func problemFor(err error) *Problem {
 		p = newProblem(http.StatusInternalServerError, "internal", "internal error")
 	}
 	return p
-}
-
-// jsonType names the JSON value a Go type decodes from.
-func jsonType(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	}
-	return "an object"
 }
 
 func writeProblem(w http.ResponseWriter, p *Problem) {

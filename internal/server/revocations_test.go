@@ -124,7 +124,7 @@ func TestRevokeFailures(t *testing.T) {
 		{"a field and a time", call{body: map[string]any{"token_id": "t", "issued_before": s.clock.Now().Format(time.RFC3339)}}, 400, "invalid_request", "body"},
 		{"issued_before in the future", call{body: map[string]any{"issued_before": future}}, 400, "invalid_request", "issued_before"},
 		{"issued_before the zero time", call{body: map[string]any{"issued_before": "0001-01-01T00:00:00Z"}}, 400, "invalid_request", "issued_before"},
-		{"issued_before not a time", call{body: map[string]any{"issued_before": "yesterday"}}, 400, "invalid_request", "body"},
+		{"issued_before not a time", call{body: map[string]any{"issued_before": "yesterday"}}, 400, "invalid_request", "issued_before"},
 		{"unknown field", call{body: map[string]any{"api_key": "sdk_x"}}, 400, "invalid_request", "api_key"},
 		{"value too long", call{body: map[string]any{"user_id": fmt.Sprintf("%0200d", 1)}}, 400, "invalid_request", "user_id"},
 		{"no credentials", call{body: map[string]any{"user_id": "alice"}}, 401, "invalid_client", ""},

@@ -145,15 +145,17 @@ func requestOf(p storage.PermissionRequest) requestBody {
 	return requestBody{ID: p.ID, SessionID: p.SessionID, Permission: p.Permission, State: p.State}
 }
 
+type permissionBody struct {
+	Permission string `json:"permission"`
+}
+
 // requestPermission raises a hand: the session asks for a permission.
 func (s *Server) requestPermission(w http.ResponseWriter, r *http.Request) error {
 	actor, err := s.actor(r)
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Permission string `json:"permission"`
-	}
+	var req permissionBody
 	if err := decode(r, &req); err != nil {
 		return err
 	}

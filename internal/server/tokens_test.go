@@ -372,7 +372,7 @@ func TestCreateTokenFailures(t *testing.T) {
 		{"body over 64 KiB", call{body: big}, 413, "too_large", ""},
 		{"ttl over the production cap", call{body: with("ttl_seconds", 86401)}, 400, "invalid_request", "ttl_seconds"},
 		{"negative ttl", call{body: with("ttl_seconds", -5)}, 400, "invalid_request", "ttl_seconds"},
-		{"metadata not JSON", call{body: `{"user_id":"alice","role":"viewer","metadata":{seat}}`}, 400, "invalid_request", "body"},
+		{"metadata not JSON", call{body: `{"user_id":"alice","role":"viewer","metadata":{seat}}`}, 400, "invalid_request", "metadata"},
 		{"metadata too large", call{body: with("metadata", strings.Repeat("m", 5000))}, 400, "invalid_request", "metadata"},
 		{"no user_id", call{body: map[string]any{"role": "viewer"}}, 400, "invalid_request", "user_id"},
 		{"user_id too long", call{body: with("user_id", strings.Repeat("u", 129))}, 400, "invalid_request", "user_id"},

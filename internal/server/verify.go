@@ -120,6 +120,12 @@ type userClaim struct {
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
+// introspectBody is RFC 7662's request as JSON.
+type introspectBody struct {
+	Token         string `json:"token"`
+	TokenTypeHint string `json:"token_type_hint"`
+}
+
 // introspectToken reads the token parameter, form-encoded as RFC 7662 says
 // or as JSON.
 func introspectToken(r *http.Request) (string, error) {
@@ -133,10 +139,7 @@ func introspectToken(r *http.Request) (string, error) {
 		}
 		return requiredToken(r.PostForm)
 	}
-	var body struct {
-		Token         string `json:"token"`
-		TokenTypeHint string `json:"token_type_hint"`
-	}
+	var body introspectBody
 	if err := decode(r, &body); err != nil {
 		return "", err
 	}
