@@ -47,8 +47,6 @@ const (
 	maxNameLen     = 256
 	maxImageLen    = 2048
 	maxMetadataLen = 4096
-	refreshTTL     = 7 * 24 * time.Hour
-	refreshTTLDev  = 24 * time.Hour
 )
 
 // minter is who mints: the API key a token traces back to, and what it may
@@ -207,13 +205,9 @@ func (a *Authority) storeRefresh(ctx context.Context, m minter, family string, r
 	if err != nil {
 		return "", err
 	}
-	ttl := refreshTTL
-	if m.kind == access.Development {
-		ttl = refreshTTLDev
-	}
 	err = a.store.CreateRefreshToken(ctx, storage.RefreshToken{
 		IDHash: sum[:], FamilyID: family, AppID: m.appID, APIKeyID: m.keyID, Subject: req.UserID,
-		Grants: payload, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		Grants: payload, CreatedAt: now, ExpiresAt: now.Add(refreshTTLFor(m.kind)),
 	})
 	if err != nil {
 		return "", err

@@ -72,7 +72,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 func (a *Authority) revokeFamily(ctx context.Context, rt storage.RefreshToken) {
 	now := a.now()
 	audit := &storage.AuditEntry{Actor: "system", Action: "refresh.reuse", AppID: rt.AppID, Target: rt.Subject}
-	r, err := a.store.RevokeRefreshFamily(ctx, rt.FamilyID, now, now.Add(token.MaxTTL+a.leeway), audit)
+	r, err := a.store.RevokeRefreshFamily(ctx, rt.FamilyID, now, a.revocationExpiry(now), audit)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		a.log.Error("revoking a reused refresh family failed", "family", rt.FamilyID, "err", err)
 		return
