@@ -18,9 +18,9 @@ type RevokeRequest struct {
 	IssuedBefore *time.Time `json:"issued_before,omitempty"`
 }
 
-// Revoke makes an app's matching tokens fail verification from now on.
-// The revocation is kept only while a credential it matches can still be
-// valid.
+// Revoke makes an app's matching tokens fail verification from now on, and
+// ends the refresh tokens it matches. The revocation is kept only while a
+// credential it matches can still be valid.
 func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (verifier.Revocation, error) {
 	now := a.now()
 	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now}
