@@ -244,7 +244,7 @@ func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
 	if k, err := a.store.GetAPIKey(ctx, id); err == nil {
 		audit.AppID = k.AppID
 	}
-	r, err := a.store.RevokeAPIKey(ctx, id, now, now.Add(token.MaxTTL+a.leeway), audit)
+	r, err := a.store.RevokeAPIKey(ctx, id, now, a.revocationExpiry(now), audit)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return &NotFoundError{What: "api key", Name: id}

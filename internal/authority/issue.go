@@ -48,8 +48,6 @@ const (
 	maxNameLen     = 256
 	maxImageLen    = 2048
 	maxMetadataLen = 4096
-	refreshTTL     = 7 * 24 * time.Hour
-	refreshTTLDev  = 24 * time.Hour
 )
 
 // minter is who mints: the API key a token traces back to, and what it may
@@ -196,7 +194,7 @@ func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequ
 	}
 	family := randomID("", 12)
 	c.ID = family + "." + c.ID
-	refresh, err := a.storeRefresh(ctx, m, family, req, c.IssuedAt)
+	refresh, err := a.storeRefresh(ctx, m, family, req, c)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -205,25 +203,29 @@ func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequ
 	return out, err
 }
 
-// storeRefresh creates a refresh token of family that re-issues req.
-func (a *Authority) storeRefresh(ctx context.Context, m minter, family string, req IssueRequest, now time.Time) (string, error) {
-	raw := randomID("sdr_", 32)
-	sum := sha256.Sum256([]byte(raw))
+// storeRefresh creates a refresh token of family that re-issues req, for
+// the user and rooms of c, the first token minted from it.
+func (a *Authority) storeRefresh(ctx context.Context, m minter, family string, req IssueRequest, c *token.Claims) (string, error) {
 	req.Refresh = true
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return "", err
 	}
-	ttl := refreshTTL
-	if m.kind == access.Development {
-		ttl = refreshTTLDev
-	}
+	raw, sum := newRefreshToken()
 	err = a.store.CreateRefreshToken(ctx, storage.RefreshToken{
-		IDHash: sum[:], FamilyID: family, AppID: m.appID, APIKeyID: m.keyID, Subject: req.UserID,
-		Grants: payload, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		IDHash: sum, FamilyID: family, AppID: m.appID, APIKeyID: m.keyID, Subject: c.Subject, Rooms: c.Grants.Rooms,
+		Grants: payload, CreatedAt: c.IssuedAt, ExpiresAt: c.IssuedAt.Add(refreshTTLFor(m.kind)),
 	})
 	if err != nil {
 		return "", err
 	}
 	return raw, nil
+}
+
+// newRefreshToken returns a new opaque refresh token and the hash it is
+// stored under.
+func newRefreshToken() (raw string, sum []byte) {
+	raw = randomID("sdr_", 32)
+	h := sha256.Sum256([]byte(raw))
+	return raw, h[:]
 }

@@ -21,19 +21,21 @@ var ErrRefreshReused = errors.New("refresh token was already used; every token o
 
 // Refresh trades a refresh token for a new access token and a new refresh
 // token of the same family (rotation). The new access token is minted from
-// the app's roles as they are now.
+// the app's roles as they are now. The refresh token is checked against
+// the revocations before it is used; using it and storing its successor
+// are one step of the store, which refuses a token already used or ended
+// by a revocation.
 func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	sum := sha256.Sum256([]byte(raw))
 	now := a.now()
-	rt, err := a.store.UseRefreshToken(ctx, sum[:], now)
+	rt, err := a.store.GetRefreshToken(ctx, sum[:])
 	switch {
-	case errors.Is(err, storage.ErrReused):
-		a.revokeFamily(ctx, rt)
-		return Issued{}, ErrRefreshReused
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrExpired):
+	case errors.Is(err, storage.ErrNotFound):
 		return Issued{}, ErrRefreshInvalid
 	case err != nil:
 		return Issued{}, err
+	case !rt.UsedAt.IsZero():
+		return Issued{}, a.reused(ctx, rt)
 	}
 	e, ok := a.apiKey(rt.APIKeyID)
 	if !ok || e.key.Revoked() {
@@ -60,8 +62,16 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 		return Issued{}, err
 	}
 	c.ID = rt.FamilyID + "." + c.ID
-	next, err := a.storeRefresh(ctx, m, rt.FamilyID, req, c.IssuedAt)
-	if err != nil {
+	next, nextSum := newRefreshToken()
+	_, err = a.store.RotateRefreshToken(ctx, sum[:], storage.RefreshToken{
+		IDHash: nextSum, CreatedAt: c.IssuedAt, ExpiresAt: c.IssuedAt.Add(refreshTTLFor(m.kind)),
+	}, now)
+	switch {
+	case errors.Is(err, storage.ErrReused):
+		return Issued{}, a.reused(ctx, rt)
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrExpired):
+		return Issued{}, ErrRefreshInvalid
+	case err != nil:
 		return Issued{}, err
 	}
 	out, err := a.sign(m, c)
@@ -69,15 +79,20 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	return out, err
 }
 
-func (a *Authority) revokeFamily(ctx context.Context, rt storage.RefreshToken) {
+// reused ends the family of rt, presented after it was used: one of its
+// presenters stole it. It returns ErrRefreshReused once the family is
+// ended, by this call or an earlier one.
+func (a *Authority) reused(ctx context.Context, rt storage.RefreshToken) error {
 	now := a.now()
 	audit := &storage.AuditEntry{Actor: "system", Action: "refresh.reuse", AppID: rt.AppID, Target: rt.Subject}
-	r, err := a.store.RevokeRefreshFamily(ctx, rt.FamilyID, now, now.Add(token.MaxTTL+a.leeway), audit)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		a.log.Error("revoking a reused refresh family failed", "family", rt.FamilyID, "err", err)
-		return
-	}
-	if err == nil {
+	r, err := a.store.RevokeRefreshFamily(ctx, rt.FamilyID, now, a.revocationExpiry(now), audit)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		a.log.Error("ending a reused refresh family failed", "family", rt.FamilyID, "err", err)
+		return err
+	default:
 		a.applyOwn(r)
 	}
+	return ErrRefreshReused
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/token"
 	"github.com/stagedoor/stagedoor/verifier"
 )
 
@@ -19,11 +18,12 @@ type RevokeRequest struct {
 	IssuedBefore *time.Time `json:"issued_before,omitempty"`
 }
 
-// Revoke makes an app's matching tokens fail verification from now on.
-// The revocation is kept only while a token it matches can still be alive.
+// Revoke makes an app's matching tokens fail verification from now on, and
+// ends the refresh tokens it matches. The revocation is kept only while a
+// credential it matches can still be valid.
 func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (verifier.Revocation, error) {
 	now := a.now()
-	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now, ExpiresAt: now.Add(token.MaxTTL + a.leeway)}
+	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now}
 	set := 0
 	for _, f := range []struct {
 		kind  storage.RevocationKind
@@ -47,6 +47,7 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 	if set != 1 {
 		return verifier.Revocation{}, invalid("body", "exactly one of token_id, user_id, room or issued_before is required")
 	}
+	r.ExpiresAt = a.revocationExpiry(later(now, r.IssuedBefore))
 	switch r.Kind {
 	case storage.RevocationUserID, storage.RevocationRoom:
 		if err := access.CheckName(string(r.Kind), r.Value); err != nil {
@@ -175,6 +176,14 @@ func (a *Authority) CreateGuestByInvite(ctx context.Context, inviter *Verified, 
 		return Issued{}, err
 	}
 	return a.sign(m, claims)
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // revocationOf is a stored revocation as the feed and verifiers see it.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/token"
 )
 
 // RoomRequest asks for a new room. Unset fields take the defaults of the
@@ -132,7 +131,7 @@ func (a *Authority) EndRoom(ctx context.Context, actor Actor, name string) error
 	case err != nil:
 		return err
 	}
-	r := storage.Revocation{AppID: p.app, Kind: storage.RevocationRoom, Value: name, CreatedAt: now, ExpiresAt: now.Add(token.MaxTTL + a.leeway)}
+	r := storage.Revocation{AppID: p.app, Kind: storage.RevocationRoom, Value: name, CreatedAt: now, ExpiresAt: a.revocationExpiry(now)}
 	revAudit := &storage.AuditEntry{Actor: p.name, Action: "revocation.create", AppID: p.app, Target: name, Detail: []byte(`{"kind":"room"}`)}
 	stored, err := a.store.AddRevocation(ctx, r, revAudit)
 	if err != nil {

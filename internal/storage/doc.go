@@ -6,7 +6,7 @@
 // # Operations
 //
 // Every operation is atomic and named after what it does (RevokeAPIKey,
-// RotateSigningKeys, UseRefreshToken) rather than offering Get+Update pairs, so
+// RotateSigningKeys, RotateRefreshToken) rather than offering Get+Update pairs, so
 // that races between nodes are settled by the backend: of many concurrent
 // callers exactly one wins, and the others get ErrConflict, ErrAlreadyExists or
 // ErrReused. Each operation takes a context.Context first.
@@ -25,7 +25,8 @@
 // are strictly increasing in commit order, so a reader that remembers the last
 // one it saw and asks for those after it (ListRevocations) never misses one.
 // Revoking an API key or a refresh family records the matching Revocation in
-// the same transaction.
+// the same transaction, and every revocation deletes the refresh tokens it
+// matches in the transaction that stores it.
 //
 // # Rooms
 //

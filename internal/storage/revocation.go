@@ -69,6 +69,17 @@ func (r Revocation) Validate() error {
 	return nil
 }
 
+// IssuedUpTo is when the credentials a revocation of a user or a room
+// matches were issued at the latest: at or before IssuedBefore if it is
+// set, else at or before CreatedAt. (A token's iat has whole seconds, so
+// verifiers also match the rest of that second.)
+func (r Revocation) IssuedUpTo() time.Time {
+	if r.IssuedBefore.IsZero() {
+		return r.CreatedAt
+	}
+	return r.IssuedBefore
+}
+
 // RevocationQuery selects revocations to list.
 type RevocationQuery struct {
 	// AfterSeq keeps only revocations with a greater Seq.
@@ -83,6 +94,15 @@ type RevocationQuery struct {
 type Revocations interface {
 	// AddRevocation stores r, ignoring its Seq, and returns it as stored. It
 	// returns ErrNotFound if the app does not exist.
+	//
+	// In the same transaction it deletes the app's refresh tokens that r
+	// matches, so that none of them mints a token again: of
+	// RevocationUserID, those of the user (Subject); of RevocationRoom, those
+	// bound to the room; of both, only those created at or before
+	// r.IssuedUpTo(). Of RevocationIssuedBefore, those created before
+	// IssuedBefore; of RevocationAPIKey, those of the key; of
+	// RevocationRefreshFamily, those of the family. A RevocationTokenID
+	// matches no refresh token.
 	AddRevocation(ctx context.Context, r Revocation, audit *AuditEntry) (Revocation, error)
 	// ListRevocations returns the revocations q selects, ordered by Seq.
 	ListRevocations(ctx context.Context, q RevocationQuery) ([]Revocation, error)

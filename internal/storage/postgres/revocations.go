@@ -21,7 +21,7 @@ func (s *Store) AddRevocation(ctx context.Context, r storage.Revocation, audit *
 			return nil, err
 		}
 		var err error
-		stored, err = addRevocation(ctx, tx, r)
+		stored, _, err = addRevocation(ctx, tx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -30,25 +30,33 @@ func (s *Store) AddRevocation(ctx context.Context, r storage.Revocation, audit *
 	return stored, err
 }
 
-// addRevocation validates and inserts r in tx and returns it as stored. Its
+// addRevocation validates and inserts r in tx, deletes the refresh tokens
+// it matches, and returns it as stored and how many tokens it deleted. Its
 // sequence number comes from the revocation_seq row, which stays locked
 // until tx ends: revocations therefore commit in sequence order.
-func addRevocation(ctx context.Context, tx pgx.Tx, r storage.Revocation) (storage.Revocation, error) {
+func addRevocation(ctx context.Context, tx pgx.Tx, r storage.Revocation) (storage.Revocation, int, error) {
 	if err := r.Validate(); err != nil {
-		return storage.Revocation{}, err
+		return storage.Revocation{}, 0, err
+	}
+	if err := lockRefreshTokens(ctx, tx, r.AppID, true); err != nil {
+		return storage.Revocation{}, 0, err
 	}
 	r.IssuedBefore = stamp(r.IssuedBefore)
 	r.CreatedAt = stamp(orNow(r.CreatedAt))
 	r.ExpiresAt = stamp(r.ExpiresAt)
 	if err := tx.QueryRow(ctx, `UPDATE revocation_seq SET last = last + 1 RETURNING last`).Scan(&r.Seq); err != nil {
-		return storage.Revocation{}, fail("revocation seq", err)
+		return storage.Revocation{}, 0, fail("revocation seq", err)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO revocations (`+revocationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.Seq, r.AppID, string(r.Kind), r.Value, nullStamp(r.IssuedBefore), r.CreatedAt, r.ExpiresAt)
 	if err != nil {
-		return storage.Revocation{}, fail("add revocation", err)
+		return storage.Revocation{}, 0, fail("add revocation", err)
 	}
-	return r, nil
+	ended, err := endRefreshTokens(ctx, tx, r)
+	if err != nil {
+		return storage.Revocation{}, 0, err
+	}
+	return r, ended, nil
 }
 
 // ListRevocations implements storage.Revocations.

@@ -1,75 +1,20 @@
 package postgres
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
 	"github.com/stagedoor/stagedoor/internal/storage/storagetest"
 )
 
-// testDSN returns a DSN for a new schema of the database named by
-// STAGEDOOR_TEST_POSTGRES, dropped when t ends, or skips t if it is unset.
+// testDSN returns a DSN for a new schema of the test database, dropped when
+// t ends, or skips t if there is no test database.
 func testDSN(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("STAGEDOOR_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("STAGEDOOR_TEST_POSTGRES is not set; set it to a PostgreSQL URL to run these tests")
-	}
-	random := make([]byte, 6)
-	rand.Read(random)
-	schema := "sd_test_" + hex.EncodeToString(random)
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("connect: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	return withParams(t, base, "search_path", schema, "pool_max_conns", "10")
-}
-
-// withParams adds key and value pairs to a URL or keyword/value DSN.
-func withParams(t *testing.T, dsn string, kv ...string) string {
-	t.Helper()
-	if !strings.Contains(dsn, "://") {
-		for i := 0; i < len(kv); i += 2 {
-			dsn += " " + kv[i] + "=" + kv[i+1]
-		}
-		return dsn
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("STAGEDOOR_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	for i := 0; i < len(kv); i += 2 {
-		q.Set(kv[i], kv[i+1])
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.DSN(t, "pool_max_conns", "10")
 }
 
 // open opens a store on dsn, closed when t ends.

@@ -160,8 +160,9 @@ func TestUnavailableWhileDatabaseIsAway(t *testing.T) {
 			return err
 		},
 		"ListSigningKeys": func(ctx context.Context) error { _, err := s.ListSigningKeys(ctx); return err },
-		"UseRefreshToken": func(ctx context.Context) error {
-			_, err := s.UseRefreshToken(ctx, []byte("x"), time.Time{})
+		"GetRefreshToken": func(ctx context.Context) error { _, err := s.GetRefreshToken(ctx, []byte("x")); return err },
+		"RotateRefreshToken": func(ctx context.Context) error {
+			_, err := s.RotateRefreshToken(ctx, []byte("x"), storage.RefreshToken{IDHash: []byte("y")}, time.Time{})
 			return err
 		},
 	}

@@ -75,7 +75,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, now, tokensExpireBy
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, millis(now), id); err != nil {
 			return nil, fail("revoke api key", err)
 		}
-		rev, err = addRevocation(ctx, tx, storage.Revocation{
+		rev, _, err = addRevocation(ctx, tx, storage.Revocation{
 			AppID: appID, Kind: storage.RevocationAPIKey, Value: id,
 			IssuedBefore: now, CreatedAt: now, ExpiresAt: tokensExpireBy,
 		})

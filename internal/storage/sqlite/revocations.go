@@ -21,7 +21,7 @@ func (s *Store) AddRevocation(ctx context.Context, r storage.Revocation, audit *
 			return nil, err
 		}
 		var err error
-		stored, err = addRevocation(ctx, tx, r)
+		stored, _, err = addRevocation(ctx, tx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -30,22 +30,27 @@ func (s *Store) AddRevocation(ctx context.Context, r storage.Revocation, audit *
 	return stored, err
 }
 
-// addRevocation validates and inserts r in tx and returns it as stored.
-func addRevocation(ctx context.Context, tx *sql.Tx, r storage.Revocation) (storage.Revocation, error) {
+// addRevocation validates and inserts r in tx, deletes the refresh tokens
+// it matches, and returns it as stored and how many tokens it deleted.
+func addRevocation(ctx context.Context, tx *sql.Tx, r storage.Revocation) (storage.Revocation, int, error) {
 	if err := r.Validate(); err != nil {
-		return storage.Revocation{}, err
+		return storage.Revocation{}, 0, err
 	}
 	r.CreatedAt = orNow(r.CreatedAt)
 	err := tx.QueryRowContext(ctx, `INSERT INTO revocations (app_id, kind, value, issued_before, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
 		r.AppID, string(r.Kind), r.Value, nullMillis(r.IssuedBefore), millis(r.CreatedAt), millis(r.ExpiresAt)).Scan(&r.Seq)
 	if err != nil {
-		return storage.Revocation{}, fail("add revocation", err)
+		return storage.Revocation{}, 0, fail("add revocation", err)
+	}
+	ended, err := endRefreshTokens(ctx, tx, r)
+	if err != nil {
+		return storage.Revocation{}, 0, err
 	}
 	r.IssuedBefore = truncate(r.IssuedBefore)
 	r.CreatedAt = truncate(r.CreatedAt)
 	r.ExpiresAt = truncate(r.ExpiresAt)
-	return r, nil
+	return r, ended, nil
 }
 
 // ListRevocations implements storage.Revocations.

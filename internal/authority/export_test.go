@@ -1,0 +1,7 @@
+package authority
+
+// Lifetimes the tests check revocations against.
+const (
+	RefreshTTL     = refreshTTL
+	CredentialLife = credentialLife
+)

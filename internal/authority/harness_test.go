@@ -1,0 +1,169 @@
+package authority_test
+
+import (
+	"context"
+	"crypto/rand"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/postgres"
+	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
+	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+)
+
+// testClock is a settable clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// eachBackend runs f as parallel subtests, one on each storage backend:
+// SQLite, and PostgreSQL when the test database is set. open returns a
+// new, empty store, closed when its test ends.
+func eachBackend(t *testing.T, f func(t *testing.T, open func(t *testing.T) storage.Storage)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		f(t, func(t *testing.T) storage.Storage {
+			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "stagedoor.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		f(t, func(t *testing.T) storage.Storage {
+			s, err := postgres.Open(t.Context(), pgtest.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		})
+	})
+}
+
+// prunedStore tells when the authority's periodic prune has run: it
+// prunes refresh tokens last, after revocations in the store and in
+// memory.
+type prunedStore struct {
+	storage.Storage
+	// pruned holds the time of the latest prune not read yet.
+	pruned chan time.Time
+}
+
+func (s *prunedStore) PruneRefreshTokens(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.Storage.PruneRefreshTokens(ctx, now)
+	if err == nil {
+		// Only the authority's follow loop prunes, so once the stale time
+		// is taken out there is room for this one.
+		select {
+		case <-s.pruned:
+		default:
+		}
+		s.pruned <- now
+	}
+	return n, err
+}
+
+// node is an authority on a store, with an injected clock, one app and
+// its production and development keys.
+type node struct {
+	auth  *authority.Authority
+	store *prunedStore
+	clock *testClock
+	app   string
+	prod  authority.Caller
+	dev   authority.Caller
+}
+
+func newNode(t *testing.T, store storage.Storage) *node {
+	t.Helper()
+	key := make([]byte, secret.KeySize)
+	rand.Read(key)
+	box, err := secret.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &node{store: &prunedStore{Storage: store, pruned: make(chan time.Time, 1)}, clock: &testClock{t: time.Now().Truncate(time.Second)}}
+	n.auth = authority.New(authority.Config{Store: n.store, Box: box, Now: n.clock.Now, PollInterval: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := n.auth.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		n.auth.Close()
+	})
+	app, err := n.auth.CreateApp(ctx, "test", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.app = app.ID
+	for _, k := range []struct {
+		kind access.KeyKind
+		to   *authority.Caller
+	}{{access.Production, &n.prod}, {access.Development, &n.dev}} {
+		nk, err := n.auth.CreateAPIKey(ctx, "test", app.ID, k.kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *k.to, err = n.auth.Authenticate(nk.APIKey, nk.Secret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
+// at sets the clock to t and waits until the authority has pruned what
+// expired by then. The authority prunes at most once a minute, so t must
+// be a minute after the last time the clock was set to.
+func (n *node) at(tb testing.TB, t time.Time) {
+	tb.Helper()
+	n.clock.Set(t)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case pruned := <-n.store.pruned:
+			if !pruned.Before(t) {
+				return
+			}
+		case <-deadline:
+			tb.Fatalf("the authority did not prune at %s", t)
+		}
+	}
+}
+
+// issue mints a token with a refresh token.
+func (n *node) issue(t *testing.T, caller authority.Caller, req authority.IssueRequest) authority.Issued {
+	t.Helper()
+	req.Refresh = true
+	out, err := n.auth.IssueToken(t.Context(), caller, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.RefreshToken == "" {
+		t.Fatal("no refresh token")
+	}
+	return out
+}
