@@ -107,11 +107,21 @@ func eventCursor(r *http.Request) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
+	n, ok := parseEventID(v)
+	if !ok {
 		return 0, &access.InvalidError{Field: field, Detail: "must be a non-negative event id"}
 	}
 	return n, nil
+}
+
+// parseEventID reads an event id as the stream writes it: decimal digits
+// only (no sign, no spaces) that fit an int64.
+func parseEventID(v string) (int64, bool) {
+	if v == "" || strings.TrimLeft(v, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
 }
 
 // eventWait reads ?wait= as a duration ("25s") or whole seconds.
