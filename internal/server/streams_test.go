@@ -8,7 +8,10 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // withStreamCaps serves s's authority through another handler, capping
@@ -163,4 +166,75 @@ func (s *testServer) openStreams(t *testing.T) int {
 	}
 	t.Fatal("no stagedoor_event_streams in the metrics")
 	return 0
+}
+
+// However many streams ask at once, exactly the caps' worth open, and
+// every slot comes back.
+func TestStreamSlotsRace(t *testing.T) {
+	l := newStreamSlots(3, 10, prometheus.NewRegistry())
+	creds := []string{"a", "b", "c", "d", "e"}
+	for round := range 300 {
+		var (
+			mu       sync.Mutex
+			releases []func()
+			per      = map[string]int{}
+			wg       sync.WaitGroup
+		)
+		for i := range 40 {
+			wg.Go(func() {
+				cred := creds[i%len(creds)]
+				release, err := l.acquire(cred)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				releases = append(releases, release)
+				per[cred]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if len(releases) != 10 {
+			t.Fatalf("round %d: %d streams open, want the node's 10", round, len(releases))
+		}
+		for cred, n := range per {
+			if n > 3 {
+				t.Fatalf("round %d: %s holds %d streams, want at most 3", round, cred, n)
+			}
+		}
+		for _, release := range releases {
+			release()
+		}
+		if l.open != 0 || len(l.byCred) != 0 {
+			t.Fatalf("round %d: %d open, %v held after every release", round, l.open, l.byCred)
+		}
+	}
+}
+
+// Streams asked for at once by one credential open up to its cap, the
+// rest are refused.
+func TestStreamsPerCredentialAtOnce(t *testing.T) {
+	s := newTestServer(t)
+	s.newRoom(t, map[string]any{"name": "stage"})
+	const asks = 4 * DefaultStreamsPerCredential
+	statuses := make(chan int, asks)
+	for range asks {
+		req := s.request(t, call{method: "GET", path: "/v1/rooms/stage/events", basic: &s.prod})
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			t.Cleanup(func() { resp.Body.Close() })
+			statuses <- resp.StatusCode
+		}()
+	}
+	got := map[int]int{}
+	for range asks {
+		got[<-statuses]++
+	}
+	if got[http.StatusOK] != DefaultStreamsPerCredential || got[http.StatusTooManyRequests] != asks-DefaultStreamsPerCredential {
+		t.Fatalf("statuses %v, want %d × 200 and the rest 429", got, DefaultStreamsPerCredential)
+	}
 }
