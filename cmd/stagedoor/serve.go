@@ -24,6 +24,9 @@ type serveFlags struct {
 	data     dataFlags
 	addr     string
 	logLevel string
+	// streamsPerCredential and streamsPerNode cap open event streams.
+	streamsPerCredential int
+	streamsPerNode       int
 }
 
 func newServeCmd() *cobra.Command {
@@ -37,6 +40,9 @@ prints that key and its secret once.`,
 		Example: "  stagedoor serve --addr 127.0.0.1:7800 --data ./stagedoor-data",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return serve(ctx, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -45,7 +51,37 @@ prints that key and its secret once.`,
 	f.data.register(cmd)
 	cmd.Flags().StringVar(&f.addr, "addr", envOr("STAGEDOOR_ADDR", "127.0.0.1:7800"), "address to listen on (STAGEDOOR_ADDR)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", envOr("STAGEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error (STAGEDOOR_LOG_LEVEL)")
+	cmd.Flags().IntVar(&f.streamsPerCredential, "max-streams-per-credential", server.DefaultStreamsPerCredential, "event streams and long polls one access token or API key may hold open; more answer 429 (STAGEDOOR_MAX_STREAMS_PER_CREDENTIAL)")
+	cmd.Flags().IntVar(&f.streamsPerNode, "max-streams", server.DefaultStreamsPerNode, "event streams and long polls this server holds open; more answer 429 (STAGEDOOR_MAX_STREAMS)")
 	return cmd
+}
+
+// envInts are the integer flags of serve and the variables that set them
+// when the flag is not given.
+var envInts = []struct{ flag, env string }{
+	{"max-streams-per-credential", "STAGEDOOR_MAX_STREAMS_PER_CREDENTIAL"},
+	{"max-streams", "STAGEDOOR_MAX_STREAMS"},
+}
+
+// check applies the environment to the integer flags not given and
+// refuses values out of range.
+func (f *serveFlags) check(cmd *cobra.Command) error {
+	for _, e := range envInts {
+		v, ok := os.LookupEnv(e.env)
+		if !ok || v == "" || cmd.Flags().Changed(e.flag) {
+			continue
+		}
+		if err := cmd.Flags().Set(e.flag, v); err != nil {
+			return usageError("%s: %q is not an integer", e.env, v)
+		}
+	}
+	if f.streamsPerCredential < 1 {
+		return usageError("--max-streams-per-credential must be at least 1")
+	}
+	if f.streamsPerNode < 1 {
+		return usageError("--max-streams must be at least 1")
+	}
+	return nil
 }
 
 func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
@@ -67,7 +103,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	api := server.New(server.Config{Auth: n.auth, Logger: log})
+	api := server.New(server.Config{Auth: n.auth, Logger: log, StreamsPerCredential: f.streamsPerCredential, StreamsPerNode: f.streamsPerNode})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -149,6 +149,16 @@ func (a *Authority) apiKey(id string) (*apiKeyEntry, bool) {
 	return e, ok
 }
 
+// liveKey returns the API key id if it exists and is not revoked: a key
+// that may act.
+func (a *Authority) liveKey(id string) (*apiKeyEntry, bool) {
+	e, ok := a.apiKey(id)
+	if !ok || e.key.Revoked() {
+		return nil, false
+	}
+	return e, true
+}
+
 func randomID(prefix string, n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -308,8 +318,8 @@ func (c Caller) Actor() string { return "api_key:" + c.KeyID }
 
 // Authenticate checks API key credentials in constant time.
 func (a *Authority) Authenticate(keyID, sec string) (Caller, error) {
-	e, ok := a.apiKey(keyID)
-	if !ok || e.key.Revoked() || !secret.Equal([]byte(sec), e.secret) {
+	e, ok := a.liveKey(keyID)
+	if !ok || !secret.Equal([]byte(sec), e.secret) {
 		return Caller{}, ErrUnauthenticated
 	}
 	return Caller{KeyID: keyID, AppID: e.key.AppID, Kind: e.kind}, nil

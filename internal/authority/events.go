@@ -2,11 +2,13 @@ package authority
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/token"
 )
 
 // roomHub wakes the event streams of a room when the feed reports a
@@ -70,21 +72,50 @@ const EventPoll = time.Second
 // eventPage caps the events read at once.
 const eventPage = 500
 
+// EndReason says why an event stream ended for good: following the room
+// again with the same credential would end the same way.
+type EndReason string
+
+// The reasons a stream ends. A stream also ends, with no reason, when its
+// client leaves or the server shuts down; the client may then resume.
+const (
+	// EndTokenExpired: the stream's token reached its exp.
+	EndTokenExpired EndReason = "token_expired"
+	// EndTokenRevoked: the stream's token matches a revocation, its API
+	// key was revoked, or it no longer verifies for another reason.
+	EndTokenRevoked EndReason = "token_revoked"
+	// EndKeyRevoked: the API key the stream was opened with was revoked.
+	EndKeyRevoked EndReason = "key_revoked"
+	// EndSessionEnded: the viewer's own session in the room ended (left,
+	// kicked, rejected, expired).
+	EndSessionEnded EndReason = "session_ended"
+	// EndRoomEnded: the room ended.
+	EndRoomEnded EndReason = "room_ended"
+)
+
 // EventStream reads a room's events in order for one viewer. A
 // participant waiting to be admitted sees only its own session's events
-// until it is admitted; a participant's stream ends with its session, any
-// stream with the room, and a token's stream when the token expires.
+// until it is admitted. The stream ends with the viewer's session, with
+// the room, and with the credential it was opened with: checked on every
+// read, so at the latest one EventPoll after the credential expired or was
+// revoked.
 type EventStream struct {
 	a         *Authority
 	app, room string
+	// key is the API key the stream was opened with; token the access
+	// token otherwise.
+	key   string
+	token string
+	// jti is the token's id, which names the credential.
+	jti string
 	// own is the viewer's session; waiting says it is not admitted yet.
 	own     string
 	waiting bool
-	// until is when the viewer's token expires; zero for an API key.
+	// until is when the viewer's token expires.
 	until  time.Time
 	wake   <-chan struct{}
 	cancel func()
-	over   bool
+	end    EndReason
 }
 
 // Events opens room's event stream: for an API key, for a participant
@@ -99,7 +130,9 @@ func (a *Authority) Events(ctx context.Context, actor Actor, room string) (*Even
 		return nil, err
 	}
 	st := &EventStream{a: a, app: p.app, room: room}
-	if p.v != nil {
+	if p.key != nil {
+		st.key = p.key.KeyID
+	} else {
 		sessions, err := a.store.ListSessions(ctx, p.app, room)
 		if err != nil {
 			return nil, err
@@ -108,20 +141,31 @@ func (a *Authority) Events(ctx context.Context, actor Actor, room string) (*Even
 		if !found && p.v.Grants.Permissions&access.Moderate == 0 {
 			return nil, notAdmitted("only participants in the room and moderators may follow its events")
 		}
-		st.own, st.waiting, st.until = own.ID, own.State == storage.SessionWaiting, p.v.Claims.ExpiresAt
+		st.token, st.jti, st.until = actor.Token, p.v.Claims.ID, p.v.Claims.ExpiresAt
+		st.own, st.waiting = own.ID, own.State == storage.SessionWaiting
 	}
 	st.wake, st.cancel = a.rooms.hub.subscribe(roomKey{p.app, room})
 	return st, nil
 }
 
+// Credential names what the stream was opened with, for limits on the
+// streams one credential may hold: the API key, or the access token by its
+// app and jti (every token has a jti; a refreshed token has a new one).
+func (st *EventStream) Credential() string {
+	if st.key != "" {
+		return "api_key:" + st.key
+	}
+	return "token:" + st.app + ":" + st.jti
+}
+
 // Close ends the stream's subscription.
 func (st *EventStream) Close() { st.cancel() }
 
-// Over reports that the stream has shown all it will.
-func (st *EventStream) Over() bool { return st.over }
+// End is why the stream has shown all it will, or "" while it goes on.
+func (st *EventStream) End() EndReason { return st.end }
 
 // Next returns the events after cursor the viewer may see, waiting up to
-// wait for some; none means none came in time, or the stream is over.
+// wait for some; none means none came in time, or the stream ended (End).
 // next is the cursor to ask with next time, past events the viewer may
 // not see too.
 func (st *EventStream) Next(ctx context.Context, cursor int64, wait time.Duration) (events []storage.RoomEvent, next int64, err error) {
@@ -130,10 +174,10 @@ func (st *EventStream) Next(ctx context.Context, cursor int64, wait time.Duratio
 	poll := time.NewTicker(min(EventPoll, st.a.poll))
 	defer poll.Stop()
 	for {
-		if !st.until.IsZero() && !st.a.now().Before(st.until) {
-			st.over = true
+		if st.end == "" {
+			st.end = st.credentialEnd(ctx)
 		}
-		if st.over {
+		if st.end != "" {
 			return nil, cursor, nil
 		}
 		read, err := st.a.store.ListRoomEvents(ctx, st.app, st.room, cursor, eventPage)
@@ -141,7 +185,7 @@ func (st *EventStream) Next(ctx context.Context, cursor int64, wait time.Duratio
 			return nil, cursor, err
 		}
 		events, cursor = st.filter(read, cursor)
-		if len(events) > 0 || st.over {
+		if len(events) > 0 || st.end != "" {
 			return events, cursor, nil
 		}
 		if len(read) == eventPage {
@@ -172,10 +216,36 @@ func (st *EventStream) filter(read []storage.RoomEvent, cursor int64) ([]storage
 		switch {
 		case own && e.Type == storage.EventSessionAdmitted:
 			st.waiting = false
-		case own && e.Type == storage.EventSessionEnded, e.Type == storage.EventRoomEnded:
-			st.over = true
+		case own && e.Type == storage.EventSessionEnded:
+			st.end = EndSessionEnded
+			return out, cursor
+		case e.Type == storage.EventRoomEnded:
+			st.end = EndRoomEnded
 			return out, cursor
 		}
 	}
 	return out, cursor
+}
+
+// credentialEnd is why the stream's credential no longer holds, or "" if
+// it does. A token goes through the same verification as on every
+// request, revocations included; an API key must still be live.
+func (st *EventStream) credentialEnd(ctx context.Context) EndReason {
+	if st.key != "" {
+		if _, ok := st.a.liveKey(st.key); !ok {
+			return EndKeyRevoked
+		}
+		return ""
+	}
+	if !st.a.now().Before(st.until) {
+		return EndTokenExpired
+	}
+	_, err := st.a.verify(ctx, st.token, st.room)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, token.ErrExpired):
+		return EndTokenExpired
+	}
+	return EndTokenRevoked
 }

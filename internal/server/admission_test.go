@@ -54,7 +54,7 @@ func TestAskJoinRejected(t *testing.T) {
 	if ev := st.next(t); ev.Type != "session.ended" || ev.Event.Data.Reason != "rejected" {
 		t.Fatalf("the waiting participant saw %s (%q)", ev.Type, ev.Event.Data.Reason)
 	}
-	st.ended(t)
+	st.endsWith(t, "session_ended", endWithin)
 	wantProblem(t, s.act(t, "", "stage", kimID, "reject", nil), http.StatusConflict, "session_ended")
 }
 

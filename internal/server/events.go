@@ -33,6 +33,15 @@ func eventOf(e storage.RoomEvent) eventBody {
 type eventPage struct {
 	Events []eventBody `json:"events"`
 	Cursor int64       `json:"cursor"`
+	// End is there when the stream ended for good: the data of the SSE
+	// end event.
+	End *streamEnd `json:"end,omitempty"`
+}
+
+// streamEnd is the data of the last event of a stream that ended for
+// good, naming why (authority.EndReason).
+type streamEnd struct {
+	Reason authority.EndReason `json:"reason"`
 }
 
 // maxEventWait bounds a long poll.
@@ -61,6 +70,11 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer st.Close()
+	release, err := s.slots.acquire(st.Credential())
+	if err != nil {
+		return err
+	}
+	defer release()
 	// The server's read and write timeouts are meant for requests, not for
 	// streams: the read deadline is lifted, the write deadline moved ahead
 	// before every wait and write. Streams end when the server shuts down,
@@ -139,13 +153,17 @@ func (s *Server) longPoll(ctx context.Context, w http.ResponseWriter, st *author
 	for i, e := range events {
 		out.Events[i] = eventOf(e)
 	}
+	if end := st.End(); end != "" {
+		out.End = &streamEnd{Reason: end}
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // stream writes Server-Sent Events until the client leaves, the server
-// shuts down or the stream is over: each event with its Seq as id, a
-// comment as heartbeat when nothing happened for a ping interval.
+// shuts down or the stream ends for good: each event with its Seq as id,
+// a comment as heartbeat when nothing happened for a ping interval, and
+// last, when the stream ended for good, an end event naming why.
 func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, st *authority.EventStream, cursor int64) {
 	extend := func() { rc.SetWriteDeadline(time.Now().Add(s.ping + 10*time.Second)) }
 	h := w.Header()
@@ -157,7 +175,14 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.Res
 	buf := bufio.NewWriter(w)
 	fmt.Fprint(buf, ": stream\n\n")
 	for {
-		if buf.Flush() != nil || rc.Flush() != nil || st.Over() {
+		if buf.Flush() != nil || rc.Flush() != nil {
+			return
+		}
+		if end := st.End(); end != "" {
+			data, _ := json.Marshal(streamEnd{Reason: end})
+			fmt.Fprintf(buf, "event: end\ndata: %s\n\n", data)
+			buf.Flush()
+			rc.Flush()
 			return
 		}
 		extend()
@@ -168,7 +193,7 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.Res
 			}
 			return
 		}
-		if len(events) == 0 && !st.Over() {
+		if len(events) == 0 && st.End() == "" {
 			fmt.Fprint(buf, ": ping\n\n")
 		}
 		for _, e := range events {

@@ -82,7 +82,7 @@ func TestEventsStreamEndsWithSession(t *testing.T) {
 	if ev := st.waitFor(t, "session.ended", gusID); ev.Event.Data.Reason != "left" {
 		t.Fatalf("ended for %q", ev.Event.Data.Reason)
 	}
-	st.ended(t)
+	st.endsWith(t, "session_ended", 5*time.Second)
 }
 
 // The long poll answers at once when events are there, and after the wait

@@ -143,6 +143,10 @@ type sseEvent struct {
 			Session map[string]any `json:"session"`
 		} `json:"data"`
 	}
+	// End is the data of the end event.
+	End struct {
+		Reason string `json:"reason"`
+	}
 }
 
 // sseStream reads a room's event stream over a real HTTP connection.
@@ -165,11 +169,18 @@ func (s *testServer) openEvents(t testing.TB, tok, room string, lastID int64) *s
 
 func (s *testServer) tryEvents(t testing.TB, tok, room string, lastID int64) (*sseStream, int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	c := call{method: "GET", path: "/v1/rooms/" + room + "/events", bearer: tok}
 	if tok == "" {
 		c.basic = &s.prod
 	}
+	return s.tryStream(t, c, lastID)
+}
+
+// tryStream opens the event stream c asks for, returning it if the answer
+// is 200, and the status.
+func (s *testServer) tryStream(t testing.TB, c call, lastID int64) (*sseStream, int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	req := s.request(t, c).WithContext(ctx)
 	if lastID > 0 {
 		req.Header.Set("Last-Event-ID", strconv.FormatInt(lastID, 10))
@@ -211,6 +222,8 @@ func (st *sseStream) read() {
 			ev.ID, _ = strconv.ParseInt(line[4:], 10, 64)
 		case strings.HasPrefix(line, "event: "):
 			ev.Type = line[7:]
+		case strings.HasPrefix(line, "data: ") && ev.Type == "end":
+			json.Unmarshal([]byte(line[6:]), &ev.End)
 		case strings.HasPrefix(line, "data: "):
 			json.Unmarshal([]byte(line[6:]), &ev.Event)
 		case line == "" && ev.Type != "":
@@ -247,6 +260,32 @@ func (st *sseStream) waitFor(t testing.TB, typ, id string) sseEvent {
 		ev := st.next(t)
 		if ev.Type == typ && (id == "" || ev.Event.SessionID == id) {
 			return ev
+		}
+	}
+}
+
+// endsWith waits, at most within, for the end event, failing on any
+// other event but heartbeats, and checks its reason; then for the stream
+// to close.
+func (st *sseStream) endsWith(t testing.TB, reason string, within time.Duration) {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case ev, ok := <-st.events:
+			switch {
+			case !ok:
+				t.Fatal("the stream closed without an end event")
+			case ev.Type == "end" && ev.End.Reason != reason:
+				t.Fatalf("the stream ended for %q, want %q", ev.End.Reason, reason)
+			case ev.Type == "end":
+				st.ended(t)
+				return
+			case !ev.Ping:
+				t.Fatalf("unexpected event %s before the end", ev.Type)
+			}
+		case <-timeout:
+			t.Fatalf("no end event within %v", within)
 		}
 	}
 }

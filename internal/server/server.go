@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,12 @@ type Config struct {
 	// EventPing is how long an idle event stream waits before a
 	// heartbeat comment; default 15s.
 	EventPing time.Duration
+	// StreamsPerCredential caps the event streams and long polls one
+	// access token (by jti) or API key holds open at once; StreamsPerNode
+	// caps those of the whole server. Zero means
+	// DefaultStreamsPerCredential and DefaultStreamsPerNode.
+	StreamsPerCredential int
+	StreamsPerNode       int
 }
 
 // Server is the HTTP API.
@@ -47,6 +54,7 @@ type Server struct {
 	maxBody int64
 	ping    time.Duration
 	limits  *failureLimiter
+	slots   *streamSlots
 	metrics *metrics
 	mux     *http.ServeMux
 	// streams ends with EndStreams; event streams and long polls end with it.
@@ -76,6 +84,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(reg)
 	s.limits = newFailureLimiter(limitOr(cfg.FailedAuthRate, cfg.FailedAuthBurst, 1, 10),
 		limitOr(cfg.FailedAuthAddrRate, cfg.FailedAuthAddrBurst, 10, 100), maxBuckets, s.now)
+	s.slots = newStreamSlots(cmp.Or(cfg.StreamsPerCredential, DefaultStreamsPerCredential), cmp.Or(cfg.StreamsPerNode, DefaultStreamsPerNode), reg)
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.routes(reg)
 	return s

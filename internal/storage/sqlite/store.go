@@ -40,12 +40,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	return &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1)}, nil
 }
+
+// maxConns caps the connections to the database, and so its file handles
+// and page caches: one writer runs at a time anyway and WAL readers need
+// no more than a few. They are all kept when idle: a connection closed
+// while others hold locks on the file keeps its file handle until they all
+// let go (POSIX locks are per process), so reopening connections would
+// pile handles up under load.
+const maxConns = 8
 
 // busyTimeout is how long a statement waits for a lock held by another
 // connection or process before failing with storage.ErrUnavailable.
