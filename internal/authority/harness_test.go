@@ -92,6 +92,7 @@ type node struct {
 	auth  *authority.Authority
 	store *prunedStore
 	clock *testClock
+	box   *secret.Box
 	app   string
 	prod  authority.Caller
 	dev   authority.Caller
@@ -105,7 +106,7 @@ func newNode(t *testing.T, store storage.Storage) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{store: &prunedStore{Storage: store, pruned: make(chan time.Time, 1)}, clock: &testClock{t: time.Now().Truncate(time.Second)}}
+	n := &node{store: &prunedStore{Storage: store, pruned: make(chan time.Time, 1)}, clock: &testClock{t: time.Now().Truncate(time.Second)}, box: box}
 	n.auth = authority.New(authority.Config{Store: n.store, Box: box, Now: n.clock.Now, PollInterval: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := n.auth.Start(ctx); err != nil {

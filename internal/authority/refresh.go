@@ -22,7 +22,7 @@ var ErrRefreshReused = errors.New("refresh token was already used; every token o
 // Refresh trades a refresh token for a new access token and a new refresh
 // token of the same family (rotation). The new access token is minted from
 // the app's roles as they are now. The refresh token is checked against
-// the revocations before it is used; using it and storing its successor
+// the revocations in the store before it is used; using it and storing its successor
 // are one step of the store, which refuses a token already used or ended
 // by a revocation.
 func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
@@ -47,6 +47,12 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	}
 	// A refresh token dies with everything that would revoke the tokens it
 	// mints: its family, its user, its rooms, its app's cut-off, its key.
+	// Revocations are read from the store first: one made by another node
+	// in the second this token was stored, after its deletion of the
+	// matching tokens ran, is known here only once read.
+	if err := a.syncRevocations(ctx); err != nil {
+		return Issued{}, err
+	}
 	probe := &token.Claims{Issuer: rt.APIKeyID, Subject: rt.Subject, App: rt.AppID, ID: rt.FamilyID + ".",
 		IssuedAt: rt.CreatedAt, Grants: token.Grants{Rooms: req.Rooms}}
 	if req.UserType == string(access.Anonymous) {
