@@ -24,10 +24,6 @@ type roomTx struct {
 	touched []storage.Change
 }
 
-// rooms returns the room operations that write, run in this store's
-// transactions.
-func (s *Store) rooms() roomdata.Rooms { return s.writeRooms }
-
 // writeRooms runs fn in a transaction with the audit entry, if any, then
 // stores the events fn appended and announces the rooms it touched.
 func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.AuditEntry, fn func(w roomdata.Writer) error) error {

@@ -29,10 +29,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/feed"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
 )
 
 // Store is a storage.Storage kept in PostgreSQL.
 type Store struct {
+	// Rooms runs the room operations that write, the same on every
+	// backend, in this store's transactions.
+	roomdata.Rooms
 	pool     *pgxpool.Pool
 	hub      *feed.Hub
 	channel  string
@@ -91,6 +95,7 @@ func start(ctx context.Context, pool *pgxpool.Pool, retry *reconnection) (*Store
 		return nil, fail("schema "+schema, err)
 	}
 	s := &Store{pool: pool, hub: feed.NewHub(), channel: channelName(schema)}
+	s.Rooms = s.writeRooms
 	l, err := newListener(ctx, pool.Config().ConnConfig, s.channel, s.hub, retry)
 	if err != nil {
 		return nil, err

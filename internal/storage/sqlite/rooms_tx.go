@@ -21,10 +21,6 @@ type roomTx struct {
 	rooms []storage.Change
 }
 
-// rooms returns the room operations that write, run in this store's
-// transactions.
-func (s *Store) rooms() roomdata.Rooms { return s.writeRooms }
-
 // writeRooms runs fn in a write transaction with the audit entry, if any,
 // and announces the rooms it touched once it committed.
 func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.AuditEntry, fn func(w roomdata.Writer) error) error {

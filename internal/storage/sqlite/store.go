@@ -18,12 +18,16 @@ import (
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/feed"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Store is a storage.Storage kept in a SQLite database file.
 type Store struct {
+	// Rooms runs the room operations that write, the same on every
+	// backend, in this store's transactions.
+	roomdata.Rooms
 	db  *sql.DB
 	hub *feed.Hub
 	// writer admits one write transaction of this process at a time.
@@ -46,7 +50,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
-	return &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1)}, nil
+	s := &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1)}
+	s.Rooms = s.writeRooms
+	return s, nil
 }
 
 // maxConns caps the connections to the database, and so its file handles
