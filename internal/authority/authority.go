@@ -5,7 +5,6 @@ package authority
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -48,6 +47,7 @@ type Authority struct {
 	cache  *verifiedCache
 	tokens *token.Verifier
 	audit  *auditWriter
+	ready  readiness
 	rooms  *roomsState
 	stop   context.CancelFunc
 	// lastPrune is only touched by the follow goroutine.
@@ -230,12 +230,4 @@ func (a *Authority) prune(ctx context.Context) error {
 		return err
 	}
 	return a.pruneSigningKeys(ctx)
-}
-
-// Ready reports whether the store answers.
-func (a *Authority) Ready(ctx context.Context) error {
-	if _, err := a.store.ListSigningKeys(ctx); err != nil {
-		return errors.Join(ErrUnavailable, err)
-	}
-	return nil
 }

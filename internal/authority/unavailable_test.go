@@ -73,6 +73,13 @@ func (s *awayStore) CreateRefreshToken(ctx context.Context, tok storage.RefreshT
 	return s.Storage.CreateRefreshToken(ctx, tok)
 }
 
+func (s *awayStore) Ping(ctx context.Context) error {
+	if err := s.err("ping"); err != nil {
+		return err
+	}
+	return s.Storage.Ping(ctx)
+}
+
 func (s *awayStore) AppendAuditBatch(ctx context.Context, entries []storage.AuditEntry) error {
 	if err := s.err("append audit"); err != nil {
 		return err
@@ -192,7 +199,10 @@ func TestStoreAway(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := a.Ready(t.Context()); err != nil {
-		t.Errorf("Ready after the store is back: %v", err)
+	for a.Ready(t.Context()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after the store is back: %v", a.Ready(t.Context()))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
