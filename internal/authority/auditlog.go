@@ -3,108 +3,112 @@ package authority
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
 	"sync"
-	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
-// auditWriter appends frequent audit entries (tokens minted) off the
-// request path, so that minting does not wait on a durable commit. Entries
-// queue in memory and are written in order; close flushes what is queued.
-// While the store is unavailable entries stay queued, up to maxQueued, and
-// are written when it is back.
-type auditWriter struct {
+// auditLog commits frequent audit entries (tokens minted) in groups. Each
+// caller queues its entry and waits until the transaction holding it has
+// committed, so no answer is given for an act whose record could still be
+// lost, by a crash or by a full disk. One writer takes everything queued
+// while the previous group was being committed and writes it in one
+// transaction: under load many entries share a commit, and alone an entry
+// waits for one commit only.
+type auditLog struct {
 	store storage.AuditLog
-	log   *slog.Logger
 
-	mu    sync.Mutex
-	queue []storage.AuditEntry
-	wake  chan struct{}
-	done  chan struct{}
+	mu sync.Mutex
+	// next gathers the entries of the next commit; nil when none waits.
+	next *auditGroup
+	// closed refuses entries once the final group was taken.
+	closed bool
+	wake   chan struct{}
+	done   chan struct{}
 }
 
-func newAuditWriter(store storage.AuditLog, log *slog.Logger) *auditWriter {
-	return &auditWriter{store: store, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// auditGroup is entries committed together, and the outcome their callers
+// wait for: err is set before done is closed.
+type auditGroup struct {
+	entries []storage.AuditEntry
+	done    chan struct{}
+	err     error
 }
 
-func (w *auditWriter) add(e storage.AuditEntry) {
-	w.mu.Lock()
-	w.queue = append(w.queue, e)
-	w.mu.Unlock()
-	w.signal()
+func newAuditLog(store storage.AuditLog) *auditLog {
+	return &auditLog{store: store, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// flushGap is the least time between two writes of queued entries;
-// retryGap the time between attempts while the store is unavailable.
-const (
-	flushGap = 20 * time.Millisecond
-	retryGap = 500 * time.Millisecond
-)
+// append queues e and returns once it is committed. An entry that could not
+// be written is reported as ErrUnavailable: what it records must then not
+// happen, and the caller may try again. A caller whose ctx ends stops
+// waiting with an error, but its entry is committed with its group all the
+// same, since it may share that commit with others.
+func (l *auditLog) append(ctx context.Context, e storage.AuditEntry) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return fmt.Errorf("audit log: closed: %w", ErrUnavailable)
+	}
+	g := l.next
+	if g == nil {
+		g = &auditGroup{done: make(chan struct{})}
+		l.next = g
+	}
+	g.entries = append(g.entries, e)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-g.done:
+		return g.err
+	case <-ctx.Done():
+		return fmt.Errorf("audit log: waiting for the commit: %w", context.Cause(ctx))
+	}
+}
 
-// maxQueued bounds the entries kept while the store is unavailable.
-const maxQueued = 100_000
-
-// run writes queued entries until ctx ends, then flushes.
-func (w *auditWriter) run(ctx context.Context) {
-	defer close(w.done)
+// run commits queued groups until ctx ends, then commits the last one and
+// refuses further entries. Commits are not cut short when ctx ends: their
+// callers are waiting for them.
+func (l *auditLog) run(ctx context.Context) {
+	defer close(l.done)
+	commitCtx := context.WithoutCancel(ctx)
 	for {
 		select {
 		case <-ctx.Done():
-			w.flush(context.WithoutCancel(ctx), true)
+			l.commit(commitCtx, l.take(true))
 			return
-		case <-w.wake:
-			// Let entries gather: one transaction for many mints costs
-			// little more than one for a single mint.
-			gap := flushGap
-			if !w.flush(ctx, false) {
-				gap = retryGap
-				w.signal()
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(gap):
-			}
+		case <-l.wake:
+			l.commit(commitCtx, l.take(false))
 		}
 	}
 }
 
-func (w *auditWriter) signal() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+// take removes the group gathered so far, and closes the log if last.
+func (l *auditLog) take(last bool) *auditGroup {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g := l.next
+	l.next = nil
+	l.closed = l.closed || last
+	return g
 }
 
-// flush writes the queued entries and reports false if the store was
-// unavailable, in which case they are queued again in front of newer ones
-// unless this is the final flush.
-func (w *auditWriter) flush(ctx context.Context, final bool) bool {
-	w.mu.Lock()
-	batch := w.queue
-	w.queue = nil
-	w.mu.Unlock()
-	if len(batch) == 0 {
-		return true
+// commit writes g, if any, and releases its callers with the outcome.
+func (l *auditLog) commit(ctx context.Context, g *auditGroup) {
+	if g == nil {
+		return
 	}
-	err := w.store.AppendAuditBatch(ctx, batch)
-	if err == nil {
-		return true
+	err := l.store.AppendAuditBatch(ctx, g.entries)
+	if err != nil && !errors.Is(err, ErrUnavailable) {
+		err = fmt.Errorf("audit log: %w: %w", ErrUnavailable, err)
 	}
-	if final || ctx.Err() != nil || !errors.Is(err, storage.ErrUnavailable) {
-		w.log.Error("audit entries lost", "count", len(batch), "err", err)
-		return true
-	}
-	w.mu.Lock()
-	w.queue = append(batch, w.queue...)
-	if over := len(w.queue) - maxQueued; over > 0 {
-		w.queue = w.queue[over:]
-		w.log.Error("audit entries lost while the store is unavailable", "count", over)
-	}
-	w.mu.Unlock()
-	return false
+	g.err = err
+	close(g.done)
 }
 
-// close waits for run to finish flushing; ctx of run must be done.
-func (w *auditWriter) close() { <-w.done }
+// close waits for run to commit the last group; ctx of run must be done.
+func (l *auditLog) close() { <-l.done }

@@ -5,7 +5,6 @@ package authority
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -47,7 +46,8 @@ type Authority struct {
 	revs   *verifier.RevocationSet
 	cache  *verifiedCache
 	tokens *token.Verifier
-	audit  *auditWriter
+	audit  *auditLog
+	ready  readiness
 	rooms  *roomsState
 	stop   context.CancelFunc
 	// lastPrune is only touched by the follow goroutine.
@@ -93,7 +93,7 @@ func New(cfg Config) *Authority {
 	}
 	a.cache = newVerifiedCache(size)
 	a.tokens = token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now))
-	a.audit = newAuditWriter(a.store, a.log)
+	a.audit = newAuditLog(a.store)
 	a.rooms = newRoomsState()
 	return a
 }
@@ -120,7 +120,8 @@ func (a *Authority) Start(ctx context.Context) error {
 }
 
 // Close stops following the store, stops ending expired sessions and
-// flushes the audit log. Call it once, after a successful Start.
+// commits the audit entries still queued. Call it once, after a successful
+// Start.
 func (a *Authority) Close() {
 	a.stop()
 	<-a.rooms.done
@@ -230,12 +231,4 @@ func (a *Authority) prune(ctx context.Context) error {
 		return err
 	}
 	return a.pruneSigningKeys(ctx)
-}
-
-// Ready reports whether the store answers.
-func (a *Authority) Ready(ctx context.Context) error {
-	if _, err := a.store.ListSigningKeys(ctx); err != nil {
-		return errors.Join(ErrUnavailable, err)
-	}
-	return nil
 }

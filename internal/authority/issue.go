@@ -162,8 +162,9 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 	return c, nil
 }
 
-// sign mints c with the current service key and records it in the audit log.
-func (a *Authority) sign(m minter, c *token.Claims) (Issued, error) {
+// sign mints c with the current service key and records it in the audit
+// log. The token is returned only once its record is committed.
+func (a *Authority) sign(ctx context.Context, m minter, c *token.Claims) (Issued, error) {
 	s, err := token.Mint(a.signer(), c)
 	if err != nil {
 		// resolve let through claims Mint refuses: a fault of ours, not a
@@ -177,7 +178,9 @@ func (a *Authority) sign(m minter, c *token.Claims) (Issued, error) {
 		return Issued{}, invalid("body", "the token would be %d bytes, over the %d bytes verifiers accept: bind fewer rooms or carry less", len(s), token.DefaultMaxSize)
 	}
 	detail, _ := json.Marshal(map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()})
-	a.audit.add(storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail})
+	if err := a.audit.append(ctx, storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail}); err != nil {
+		return Issued{}, err
+	}
 	return Issued{AccessToken: s, ExpiresAt: c.ExpiresAt, TTL: c.ExpiresAt.Sub(c.IssuedAt), Claims: c}, nil
 }
 
@@ -190,7 +193,7 @@ func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequ
 		return Issued{}, err
 	}
 	if !req.Refresh {
-		return a.sign(m, c)
+		return a.sign(ctx, m, c)
 	}
 	family := randomID("", 12)
 	c.ID = family + "." + c.ID
@@ -198,9 +201,12 @@ func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequ
 	if err != nil {
 		return Issued{}, err
 	}
-	out, err := a.sign(m, c)
+	out, err := a.sign(ctx, m, c)
+	if err != nil {
+		return Issued{}, err
+	}
 	out.RefreshToken = refresh
-	return out, err
+	return out, nil
 }
 
 // storeRefresh creates a refresh token of family that re-issues req, for

@@ -80,7 +80,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	case err != nil:
 		return Issued{}, err
 	}
-	out, err := a.sign(m, c)
+	out, err := a.sign(ctx, m, c)
 	out.RefreshToken = next
 	return out, err
 }

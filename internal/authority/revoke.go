@@ -175,7 +175,7 @@ func (a *Authority) CreateGuestByInvite(ctx context.Context, inviter *Verified, 
 	if err != nil {
 		return Issued{}, err
 	}
-	return a.sign(m, claims)
+	return a.sign(ctx, m, claims)
 }
 
 // later returns the later of a and b.

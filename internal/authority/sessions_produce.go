@@ -113,7 +113,7 @@ func (a *Authority) SessionToken(ctx context.Context, actor Actor, room, id stri
 		c.User = &token.User{Type: string(access.Anonymous)}
 	}
 	m := minter{appID: s.AppID, keyID: e.key.ID, kind: e.kind, holder: access.KeyHolder(e.kind), actor: p.name}
-	out, err := a.sign(m, c)
+	out, err := a.sign(ctx, m, c)
 	if err != nil {
 		return Issued{}, err
 	}

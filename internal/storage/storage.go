@@ -16,6 +16,11 @@ type Storage interface {
 	SessionPolicies
 	ChangeFeed
 
+	// Ping commits a small write, so that it fails, wrapping
+	// ErrUnavailable, when the database cannot take writes now: unreachable,
+	// read-only, out of space. A read alone would succeed in each case.
+	Ping(ctx context.Context) error
+
 	// Close releases the backend's resources and ends every change
 	// subscription.
 	Close() error

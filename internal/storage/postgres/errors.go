@@ -28,7 +28,9 @@ func fail(what string, err error) error {
 }
 
 // unreachable reports whether err means that the database could not be
-// reached or went away, rather than that it refused the statement.
+// reached, went away or cannot take writes for now, rather than that it
+// refused the statement: each is a state an operator can fix, after which
+// the same request succeeds.
 func unreachable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -37,7 +39,11 @@ func unreachable(err error) bool {
 			return true
 		case pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03": // shutting down, crashed, starting up
 			return true
-		case pe.Code == "53300": // too many connections
+		case strings.HasPrefix(pe.Code, "53"): // insufficient resources: disk full, out of memory, too many connections
+			return true
+		case pe.Code == "25006": // read-only transaction: a standby, or the database set read-only
+			return true
+		case pe.Code == "58030": // I/O error
 			return true
 		}
 		return false

@@ -206,6 +206,14 @@ func TestUnreachable(t *testing.T) {
 		{&pgconn.PgError{Code: "57P03"}, true},
 		{&pgconn.PgError{Code: "08006"}, true},
 		{&pgconn.PgError{Code: "53300"}, true},
+		{&pgconn.PgError{Code: "53100"}, true}, // disk full
+		{&pgconn.PgError{Code: "53200"}, true}, // out of memory
+		{&pgconn.PgError{Code: "53000"}, true},
+		{&pgconn.PgError{Code: "53400"}, true},
+		{&pgconn.PgError{Code: "25006"}, true}, // read-only transaction
+		{&pgconn.PgError{Code: "58030"}, true}, // I/O error
+		{&pgconn.PgError{Code: "25P02"}, false},
+		{&pgconn.PgError{Code: "42501"}, false},
 		{&pgconn.PgError{Code: "23505"}, false},
 		{&pgconn.PgError{Code: "42P01"}, false},
 		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -38,8 +39,18 @@ type Store struct {
 
 // Open opens, creating it if needed, the database at path and migrates its
 // schema. It returns an error wrapping storage.ErrSchemaTooNew if the
-// database was migrated by a newer version.
+// database was migrated by a newer version. The database and the -wal and
+// -shm files beside it are readable by their owner only, like the master
+// key: they hold the audit log and sealed secrets.
 func Open(ctx context.Context, path string) (*Store, error) {
+	// Created before SQLite opens it, the file never exists with a wider
+	// mode, and SQLite gives the -wal and -shm files it creates the mode
+	// of the database.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	f.Close()
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -49,6 +60,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	if err := private(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	s := &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1)}
 	s.Rooms = s.writeRooms
@@ -62,6 +77,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // let go (POSIX locks are per process), so reopening connections would
 // pile handles up under load.
 const maxConns = 8
+
+// private makes the database and its -wal and -shm files, where they exist,
+// readable and writable by their owner only, whatever the umask and
+// whatever mode an older version created them with.
+func private(path string) error {
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(name, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
 
 // busyTimeout is how long a statement waits for a lock held by another
 // connection or process before failing with storage.ErrUnavailable.
