@@ -76,7 +76,10 @@ func openNode(ctx context.Context, f dataFlags, log *slog.Logger) (*node, error)
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	auth := authority.New(authority.Config{Store: store, Box: box, Logger: log})
-	if err := auth.Start(ctx); err != nil {
+	// The authority runs until the node is closed, not until ctx ends: a
+	// server shutting down on a signal still audits, and so answers, the
+	// requests in flight.
+	if err := auth.Start(context.WithoutCancel(ctx)); err != nil {
 		store.Close()
 		return nil, err
 	}
