@@ -3,6 +3,7 @@ package authority
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -15,6 +16,10 @@ type roomsState struct {
 	hub    *roomHub
 	// done is closed when the sweep loop has stopped.
 	done chan struct{}
+	// sweepMu serialises sweep passes, the loop's and SweepSessions'; it
+	// guards sweep.
+	sweepMu sync.Mutex
+	sweep   sweeper
 }
 
 func newRoomsState() *roomsState {
@@ -48,7 +53,6 @@ func (a *Authority) sweepSessions(ctx context.Context) {
 	defer close(a.rooms.done)
 	tick := time.NewTicker(a.poll)
 	defer tick.Stop()
-	sw := sweeper{}
 	failing := false
 	for {
 		select {
@@ -56,7 +60,7 @@ func (a *Authority) sweepSessions(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		err := a.sweepOnce(ctx, &sw)
+		err := a.SweepSessions(ctx)
 		switch {
 		case ctx.Err() != nil:
 		case err != nil && !failing:
@@ -78,7 +82,14 @@ type sweeper struct {
 	lastPrune  time.Time
 }
 
-func (a *Authority) sweepOnce(ctx context.Context, sw *sweeper) error {
+// SweepSessions runs one pass of the sweep loop now: it ends the sessions
+// whose lease or watched token expired by the authority's clock and those
+// whose token was revoked since the last pass, and prunes old room events
+// once a minute. Tests that move the clock call it to know a pass ran.
+func (a *Authority) SweepSessions(ctx context.Context) error {
+	a.rooms.sweepMu.Lock()
+	defer a.rooms.sweepMu.Unlock()
+	sw := &a.rooms.sweep
 	now := a.now()
 	if _, err := a.store.EndExpiredSessions(ctx, now); err != nil {
 		return err

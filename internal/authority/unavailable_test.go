@@ -22,6 +22,8 @@ import (
 type awayStore struct {
 	storage.Storage
 	down atomic.Bool
+	// reloadsRefused counts the background reloads refused while down.
+	reloadsRefused atomic.Int64
 }
 
 func (s *awayStore) err(op string) error {
@@ -47,6 +49,7 @@ func (s *awayStore) ListAPIKeys(ctx context.Context, appID string) ([]storage.AP
 
 func (s *awayStore) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
 	if err := s.err("list signing keys"); err != nil {
+		s.reloadsRefused.Add(1)
 		return nil, err
 	}
 	return s.Storage.ListSigningKeys(ctx)
@@ -150,7 +153,12 @@ func TestStoreAway(t *testing.T) {
 	jwks := string(a.JWKS())
 
 	store.down.Store(true)
-	time.Sleep(100 * time.Millisecond) // several failed refreshes
+	// Several reloads fail before the views are checked.
+	for deadline := time.Now().Add(10 * time.Second); store.reloadsRefused.Load() < 3; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the authority did not try to reload while the store was away")
+		}
+	}
 	if err := a.Ready(t.Context()); !errors.Is(err, authority.ErrUnavailable) {
 		t.Errorf("Ready while away: %v, want ErrUnavailable", err)
 	}

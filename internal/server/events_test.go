@@ -110,7 +110,7 @@ func TestEventsLongPoll(t *testing.T) {
 	go func() {
 		done <- s.do(t, call{method: "GET", path: "/v1/rooms/stage/events?wait=10s&after=" + strconv.FormatInt(cursor, 10), basic: &s.prod, header: accept})
 	}()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, "the poll is waiting", func() bool { return s.openStreams(t) == 1 })
 	s.joined(t, s.user(t, "gus", "guest"), "stage", "joined")
 	select {
 	case r = <-done:

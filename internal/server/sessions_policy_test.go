@@ -87,8 +87,10 @@ func TestSessionTokenReplacesWatchedToken(t *testing.T) {
 	wantOK(t, r, http.StatusCreated)
 	fresh := r.body["access_token"].(string)
 	s.clock.Advance(15 * time.Second)
-	// Past the old token's expiry, the sweep has had time to run.
-	time.Sleep(200 * time.Millisecond)
+	// A sweep pass past the old token's expiry.
+	if err := s.auth.SweepSessions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	h := s.act(t, fresh, "stage", gusID, "heartbeat", nil)
 	wantOK(t, h, http.StatusOK)
 	if h.body["state"] != "joined" {
@@ -105,7 +107,9 @@ func TestJoinPolicyIgnoresTokenExpiry(t *testing.T) {
 	gus := s.mint(t, &s.prod, map[string]any{"user_id": "gus", "role": "guest", "ttl_seconds": 20})
 	gusID := s.joined(t, gus, "stage", "joined")
 	s.clock.Advance(25 * time.Second)
-	time.Sleep(200 * time.Millisecond)
+	if err := s.auth.SweepSessions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	r := s.act(t, "", "stage", gusID, "heartbeat", nil)
 	wantOK(t, r, http.StatusOK)
 	if r.body["state"] != "joined" || r.body["token_expires_at"] != nil {
