@@ -1,6 +1,24 @@
-// Package authority is stagedoor's heart: the use cases (issue, refresh,
-// verify, revoke, manage apps, keys and roles) over access rules and storage.
-// It speaks no HTTP; internal/server is its thin shell.
+// Package authority is stagedoor's heart: its use cases over the access
+// rules and storage. It speaks no HTTP; internal/server is its thin shell.
+//
+// The use cases are, one file or two each: issuing tokens to a partner's
+// users and guests (issue.go), refresh-token rotation (refresh.go),
+// verification and introspection (verify.go, with a cache of verified
+// tokens), revocation and its feed (revoke.go, with lifetimes.go for how
+// long a revocation is kept), apps, API keys and custom roles (catalog.go),
+// signing-key rotation (signingkeys.go), and rooms: creating and ending
+// them (rooms.go), sessions with leases, the waiting room, producer slots
+// and session tokens (sessions*.go), moderation without escalation and
+// blocks (sessions_moderate.go, rooms_blocks.go), room event streams
+// (events.go), and the sweep that ends expired and revoked sessions
+// (sessions_sweep.go).
+//
+// An Authority keeps in memory what every request reads (apps, keys, role
+// catalogs, signing keys, revocations) and follows the store's change feed,
+// polling as well, so several nodes on one database agree within a poll
+// interval. Every answer that issues a credential waits until its audit
+// entry is committed (auditlog.go), and Ready reports whether the store
+// takes writes.
 package authority
 
 import (
