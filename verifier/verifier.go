@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -56,7 +57,7 @@ type Verifier struct {
 	cfg    Config
 	http   *http.Client
 	tokens *token.Verifier
-	revs   *RevocationSet
+	revs   *revocation.Set
 	hmac   *token.Key
 
 	feedApp   atomic.Value // string: the app the revocation feed is of
@@ -90,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	v := &Verifier{cfg: cfg, http: cfg.HTTPClient, revs: NewRevocationSet()}
+	v := &Verifier{cfg: cfg, http: cfg.HTTPClient, revs: revocation.NewSet()}
 	opts := []token.Option{token.WithLeeway(cfg.Leeway), token.WithClock(cfg.Now)}
 	if cfg.RejectDevelopment {
 		opts = append(opts, token.RejectDevelopment())
@@ -197,9 +198,6 @@ func (v *Verifier) resolve(ctx context.Context, kid string) (*token.Key, error) 
 	return nil, token.ErrUnknownKey
 }
 
-// feedPage is the server's largest page of the revocation feed.
-const feedPage = 1000
-
 // Sync reads the revocation feed from the last cursor seen. A malformed
 // page is not applied at all: Sync returns an error and the next Sync asks
 // for the same page again.
@@ -210,19 +208,19 @@ func (v *Verifier) Sync(ctx context.Context) error {
 		if err := v.get(ctx, "/v1/revocations?after="+strconv.FormatInt(after, 10), true, &body); err != nil {
 			return err
 		}
-		page, err := v.revs.addFeedPage(body, after)
+		page, err := v.revs.AddPage(body, after)
 		if err != nil {
 			return fmt.Errorf("verifier: %w", err)
 		}
 		for _, r := range page.Revocations {
-			if !knownKind(r.Kind) {
+			if !r.Kind.Known() {
 				v.cfg.Logger.Warn("ignoring a revocation of a kind this verifier does not know", "kind", r.Kind, "seq", r.Seq)
 			}
 		}
 		if len(page.Revocations) > 0 {
 			v.feedApp.Store(page.Revocations[0].App)
 		}
-		if len(page.Revocations) < feedPage {
+		if len(page.Revocations) < revocation.PageSize {
 			return nil
 		}
 	}
@@ -254,10 +252,9 @@ func (v *Verifier) app() string {
 	return a
 }
 
-// ErrRevoked reports a token that matches a revocation.
-var ErrRevoked = &token.Error{Reason: "revoked", Detail: "token revoked"}
-
-// Verify checks a token's signature, times and revocations.
+// Verify checks a token's signature, times and revocations. A token that
+// matches a revocation is revocation.ErrRevoked; every other failure is a
+// *token.Error.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*token.Claims, error) {
 	return v.verify(ctx, raw, "")
 }
@@ -276,7 +273,7 @@ func (v *Verifier) verify(ctx context.Context, raw, room string) (*token.Claims,
 		return nil, &token.Error{Reason: "wrong_app", Detail: fmt.Sprintf("token of app %q", c.App)}
 	}
 	if v.revs.Revoked(c, room) {
-		return nil, ErrRevoked
+		return nil, revocation.ErrRevoked
 	}
 	return c, nil
 }
@@ -340,4 +337,4 @@ func checkNames(c *token.Claims) error {
 }
 
 // Revocations is the set of revocations seen so far.
-func (v *Verifier) Revocations() *RevocationSet { return v.revs }
+func (v *Verifier) Revocations() *revocation.Set { return v.revs }

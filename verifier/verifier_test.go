@@ -19,6 +19,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/server"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
 	"github.com/stagedoor/stagedoor/verifier"
 )
@@ -129,7 +130,7 @@ func TestCheckAndRevocationFeed(t *testing.T) {
 	}
 	eventually(t, "the verifier sees alice's revocation", func() bool {
 		_, err := v.Verify(ctx, alice)
-		return errors.Is(err, verifier.ErrRevoked)
+		return errors.Is(err, revocation.ErrRevoked)
 	})
 	if _, err := v.Verify(ctx, bob); err != nil {
 		t.Fatalf("bob after alice's revocation: %v", err)

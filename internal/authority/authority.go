@@ -14,8 +14,8 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
-	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // Config holds an Authority's dependencies.
@@ -44,7 +44,7 @@ type Authority struct {
 	poll   time.Duration
 
 	keys   keyRing
-	revs   *verifier.RevocationSet
+	revs   *revocation.Set
 	cache  *verifiedCache
 	tokens *token.Verifier
 	audit  *auditWriter
@@ -73,7 +73,7 @@ func New(cfg Config) *Authority {
 		now:    cfg.Now,
 		leeway: cfg.Leeway,
 		poll:   cfg.PollInterval,
-		revs:   verifier.NewRevocationSet(),
+		revs:   revocation.NewSet(),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -159,8 +159,8 @@ func (a *Authority) syncRevocations(ctx context.Context) error {
 // number, since the cursor must advance only as the store is read in
 // order: revocations committed by other nodes with lower numbers, not read
 // yet, would otherwise be skipped. The next read brings it again, numbered.
-func (a *Authority) applyOwn(r storage.Revocation) verifier.Revocation {
-	out := revocationOf(r)
+func (a *Authority) applyOwn(r storage.Revocation) revocation.Revocation {
+	out := r.Feed()
 	early := out
 	early.Seq = 0
 	a.revs.Add(early)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -47,7 +48,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	}
 	// A refresh token dies with everything that would revoke the tokens it
 	// mints: its family, its user, its rooms, its app's cut-off, its key.
-	probe := &token.Claims{Issuer: rt.APIKeyID, Subject: rt.Subject, App: rt.AppID, ID: rt.FamilyID + ".",
+	probe := &token.Claims{Issuer: rt.APIKeyID, Subject: rt.Subject, App: rt.AppID, ID: revocation.FamilyTokenID(rt.FamilyID, ""),
 		IssuedAt: rt.CreatedAt, Grants: token.Grants{Rooms: req.Rooms}}
 	if req.UserType == string(access.Anonymous) {
 		probe.Subject = access.AnonymousSubject
@@ -61,7 +62,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	c.ID = rt.FamilyID + "." + c.ID
+	c.ID = revocation.FamilyTokenID(rt.FamilyID, c.ID)
 	next, nextSum := newRefreshToken()
 	_, err = a.store.RotateRefreshToken(ctx, sum[:], storage.RefreshToken{
 		IDHash: nextSum, CreatedAt: c.IssuedAt, ExpiresAt: c.IssuedAt.Add(refreshTTLFor(m.kind)),
