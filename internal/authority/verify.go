@@ -6,7 +6,6 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
-	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // resolver finds verification keys: service keys from the key ring, HS256
@@ -78,7 +77,7 @@ func (a *Authority) verify(ctx context.Context, raw, room string) (*Verified, er
 	if a.revs.Revoked(c, room) {
 		return nil, ErrRevoked
 	}
-	g, err := verifier.GrantsOf(c)
+	g, err := token.GrantsOf(c)
 	if err != nil {
 		return nil, err
 	}
