@@ -2,12 +2,15 @@
 // expire, shared by the service and by the verifiers of media servers: the
 // kinds of revocation and what each matches ([Set.Revoked]), the rule an
 // entry must follow ([Revocation.Check]), the pages of the revocation feed
-// (GET /v1/revocations) and their validation ([Set.AddPage]), and the jti
-// layout of tokens minted from a refresh family ([FamilyTokenID]).
+// (GET /v1/revocations) and their validation ([Set.AddPage]), the jti
+// layout of tokens minted from a refresh family ([FamilyTokenID]), and the
+// verify-and-check core both run ([Checker]): signature and times, the
+// issuer, revocations, then the grants in the access package's terms.
 //
 // A [Set] keeps live revocations in memory so that checking a token costs
 // a few map lookups; its [Set.Generation] moves only when what it matches
-// changes, so that caches of verified tokens stay valid otherwise.
+// changes, so that a Checker's cache of verified tokens stays valid
+// otherwise.
 package revocation
 
 import (

@@ -56,7 +56,7 @@ type Config struct {
 type Verifier struct {
 	cfg    Config
 	http   *http.Client
-	tokens *token.Verifier
+	tokens *revocation.Checker
 	revs   *revocation.Set
 	hmac   *token.Key
 
@@ -96,7 +96,11 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.RejectDevelopment {
 		opts = append(opts, token.RejectDevelopment())
 	}
-	v.tokens = token.NewVerifier(token.KeyResolverFunc(v.resolve), opts...)
+	v.tokens = revocation.NewChecker(revocation.CheckerConfig{
+		Tokens:      token.NewVerifier(token.KeyResolverFunc(v.resolve), opts...),
+		Revocations: v.revs,
+		Vouch:       v.vouch,
+	})
 	if cfg.APIKey != "" && cfg.APISecret != "" {
 		// The key's kind is unknown here; a development key's tokens carry
 		// dev and are held to the development cap by the token package.
@@ -252,45 +256,40 @@ func (v *Verifier) app() string {
 	return a
 }
 
-// Verify checks a token's signature, times and revocations. A token that
-// matches a revocation is revocation.ErrRevoked; every other failure is a
-// *token.Error.
+// Verify checks a token's signature, times, app, revocations and the
+// vocabulary of its grants. A token that matches a revocation is
+// revocation.ErrRevoked; every other failure is a *token.Error.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*token.Claims, error) {
-	return v.verify(ctx, raw, "")
-}
-
-func (v *Verifier) verify(ctx context.Context, raw, room string) (*token.Claims, error) {
-	c, err := v.tokens.Verify(ctx, raw)
+	tok, err := v.tokens.Verify(ctx, raw, "")
 	if err != nil {
 		return nil, err
 	}
+	return tok.Claims, nil
+}
+
+// vouch gives a token that names no app the app of this verifier, and
+// refuses a token of another app than the configured one.
+func (v *Verifier) vouch(c *token.Claims) error {
 	if c.App == "" {
 		// A token the partner minted itself may omit app; the feed is the
 		// configured key's app's, so its tokens are that app's.
 		c.App = v.app()
 	}
 	if v.cfg.App != "" && c.App != v.cfg.App {
-		return nil, &token.Error{Reason: "wrong_app", Detail: fmt.Sprintf("token of app %q", c.App)}
+		return &token.Error{Reason: "wrong_app", Detail: fmt.Sprintf("token of app %q", c.App)}
 	}
-	if v.revs.Revoked(c, room) {
-		return nil, revocation.ErrRevoked
-	}
-	return c, nil
+	return nil
 }
 
 // Check verifies a token and decides whether it allows p in room acting as
 // participant (empty: no identity claimed). Authorisation failures are
 // *access.ForbiddenError.
 func (v *Verifier) Check(ctx context.Context, raw, room string, p access.Permission, participant string) (*token.Claims, error) {
-	c, err := v.verify(ctx, raw, room)
+	tok, err := v.tokens.Verify(ctx, raw, room)
 	if err != nil {
 		return nil, err
 	}
-	g, err := token.GrantsOf(c)
-	if err != nil {
-		return nil, err
-	}
-	return c, g.Check(room, participant, p)
+	return tok.Claims, tok.Grants.Check(room, participant, p)
 }
 
 // Revocations is the set of revocations seen so far.

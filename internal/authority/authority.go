@@ -45,8 +45,7 @@ type Authority struct {
 
 	keys   keyRing
 	revs   *revocation.Set
-	cache  *verifiedCache
-	tokens *token.Verifier
+	tokens *revocation.Checker
 	audit  *auditWriter
 	rooms  *roomsState
 	stop   context.CancelFunc
@@ -91,8 +90,13 @@ func New(cfg Config) *Authority {
 	if size == 0 {
 		size = 100_000
 	}
-	a.cache = newVerifiedCache(size)
-	a.tokens = token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now))
+	a.tokens = revocation.NewChecker(revocation.CheckerConfig{
+		Tokens:      token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now)),
+		Revocations: a.revs,
+		Vouch:       a.checkIssuer,
+		CacheSize:   size,
+		Now:         a.now,
+	})
 	a.audit = newAuditWriter(a.store, a.log)
 	a.rooms = newRoomsState()
 	return a
