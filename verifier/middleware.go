@@ -2,13 +2,10 @@ package verifier
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/problem"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -49,7 +46,8 @@ func defaultRoom(r *http.Request) string {
 
 // Require is net/http middleware that lets a request through only with a
 // Bearer token allowing p; it answers 401 and 403 as POST /v1/verify does
-// (RFC 9457 problem+json with RFC 6750 WWW-Authenticate).
+// (RFC 9457 problem+json with RFC 6750 WWW-Authenticate, written by the
+// same renderer), and 503 when the token could not be checked.
 func (v *Verifier) Require(p access.Permission, opts ...RequireOption) func(http.Handler) http.Handler {
 	req := requirement{room: defaultRoom, participant: func(*http.Request) string { return "" }}
 	for _, o := range opts {
@@ -57,61 +55,21 @@ func (v *Verifier) Require(p access.Permission, opts ...RequireOption) func(http
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw, ok := bearerToken(r)
+			raw, ok := problem.BearerToken(r)
 			if !ok {
-				deny(w, http.StatusUnauthorized, "invalid_token", "a Bearer access token is required", `Bearer realm="stagedoor"`, "")
+				problem.MissingBearer().Write(w)
 				return
 			}
 			c, err := v.Check(r.Context(), raw, req.room(r), p, req.participant(r))
-			var te *token.Error
-			var fe *access.ForbiddenError
-			switch {
-			case errors.As(err, &te):
-				deny(w, http.StatusUnauthorized, te.Reason, te.Error(), challenge("invalid_token", te.Error(), ""), "")
-			case errors.As(err, &fe):
-				scope := ""
-				if fe.Reason == access.ReasonMissingPermission {
-					scope = fe.Missing.String()
+			if err != nil {
+				refusal := problem.ForToken(err)
+				if refusal == nil {
+					refusal = problem.New(http.StatusServiceUnavailable, "unavailable", "token check failed")
 				}
-				deny(w, http.StatusForbidden, string(fe.Reason), fe.Detail, challenge("insufficient_scope", fe.Detail, scope), scope)
-			case err != nil:
-				deny(w, http.StatusServiceUnavailable, "unavailable", "token check failed", "", "")
-			default:
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, c)))
+				refusal.Write(w)
+				return
 			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, c)))
 		})
 	}
-}
-
-func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
-		return "", false
-	}
-	t := strings.TrimSpace(h[7:])
-	return t, t != ""
-}
-
-func challenge(code, desc, scope string) string {
-	s := `Bearer realm="stagedoor", error="` + code + `", error_description=` + strconv.Quote(desc)
-	if scope != "" {
-		s += `, scope="` + scope + `"`
-	}
-	return s
-}
-
-func deny(w http.ResponseWriter, status int, code, detail, wwwAuth, missing string) {
-	if wwwAuth != "" {
-		w.Header().Set("WWW-Authenticate", wwwAuth)
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	problem := map[string]any{
-		"type": "https://stagedoor.dev/problems/" + code, "title": http.StatusText(status), "status": status,
-		"detail": detail, "code": code,
-	}
-	if missing != "" {
-		problem["missing_permission"] = missing
-	}
-	json.NewEncoder(w).Encode(problem)
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -55,8 +56,8 @@ type Config struct {
 type Verifier struct {
 	cfg    Config
 	http   *http.Client
-	tokens *token.Verifier
-	revs   *RevocationSet
+	tokens *revocation.Checker
+	revs   *revocation.Set
 	hmac   *token.Key
 
 	feedApp   atomic.Value // string: the app the revocation feed is of
@@ -90,12 +91,16 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	v := &Verifier{cfg: cfg, http: cfg.HTTPClient, revs: NewRevocationSet()}
+	v := &Verifier{cfg: cfg, http: cfg.HTTPClient, revs: revocation.NewSet()}
 	opts := []token.Option{token.WithLeeway(cfg.Leeway), token.WithClock(cfg.Now)}
 	if cfg.RejectDevelopment {
 		opts = append(opts, token.RejectDevelopment())
 	}
-	v.tokens = token.NewVerifier(token.KeyResolverFunc(v.resolve), opts...)
+	v.tokens = revocation.NewChecker(revocation.CheckerConfig{
+		Tokens:      token.NewVerifier(token.KeyResolverFunc(v.resolve), opts...),
+		Revocations: v.revs,
+		Vouch:       v.vouch,
+	})
 	if cfg.APIKey != "" && cfg.APISecret != "" {
 		// The key's kind is unknown here; a development key's tokens carry
 		// dev and are held to the development cap by the token package.
@@ -197,9 +202,6 @@ func (v *Verifier) resolve(ctx context.Context, kid string) (*token.Key, error) 
 	return nil, token.ErrUnknownKey
 }
 
-// feedPage is the server's largest page of the revocation feed.
-const feedPage = 1000
-
 // Sync reads the revocation feed from the last cursor seen. A malformed
 // page is not applied at all: Sync returns an error and the next Sync asks
 // for the same page again.
@@ -210,19 +212,19 @@ func (v *Verifier) Sync(ctx context.Context) error {
 		if err := v.get(ctx, "/v1/revocations?after="+strconv.FormatInt(after, 10), true, &body); err != nil {
 			return err
 		}
-		page, err := v.revs.addFeedPage(body, after)
+		page, err := v.revs.AddPage(body, after)
 		if err != nil {
 			return fmt.Errorf("verifier: %w", err)
 		}
 		for _, r := range page.Revocations {
-			if !knownKind(r.Kind) {
+			if !r.Kind.Known() {
 				v.cfg.Logger.Warn("ignoring a revocation of a kind this verifier does not know", "kind", r.Kind, "seq", r.Seq)
 			}
 		}
 		if len(page.Revocations) > 0 {
 			v.feedApp.Store(page.Revocations[0].App)
 		}
-		if len(page.Revocations) < feedPage {
+		if len(page.Revocations) < revocation.PageSize {
 			return nil
 		}
 	}
@@ -254,90 +256,41 @@ func (v *Verifier) app() string {
 	return a
 }
 
-// ErrRevoked reports a token that matches a revocation.
-var ErrRevoked = &token.Error{Reason: "revoked", Detail: "token revoked"}
-
-// Verify checks a token's signature, times and revocations.
+// Verify checks a token's signature, times, app, revocations and the
+// vocabulary of its grants. A token that matches a revocation is
+// revocation.ErrRevoked; every other failure is a *token.Error.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*token.Claims, error) {
-	return v.verify(ctx, raw, "")
-}
-
-func (v *Verifier) verify(ctx context.Context, raw, room string) (*token.Claims, error) {
-	c, err := v.tokens.Verify(ctx, raw)
+	tok, err := v.tokens.Verify(ctx, raw, "")
 	if err != nil {
 		return nil, err
 	}
+	return tok.Claims, nil
+}
+
+// vouch gives a token that names no app the app of this verifier, and
+// refuses a token of another app than the configured one.
+func (v *Verifier) vouch(c *token.Claims) error {
 	if c.App == "" {
 		// A token the partner minted itself may omit app; the feed is the
 		// configured key's app's, so its tokens are that app's.
 		c.App = v.app()
 	}
 	if v.cfg.App != "" && c.App != v.cfg.App {
-		return nil, &token.Error{Reason: "wrong_app", Detail: fmt.Sprintf("token of app %q", c.App)}
+		return &token.Error{Reason: "wrong_app", Detail: fmt.Sprintf("token of app %q", c.App)}
 	}
-	if v.revs.Revoked(c, room) {
-		return nil, ErrRevoked
-	}
-	return c, nil
+	return nil
 }
 
 // Check verifies a token and decides whether it allows p in room acting as
 // participant (empty: no identity claimed). Authorisation failures are
 // *access.ForbiddenError.
 func (v *Verifier) Check(ctx context.Context, raw, room string, p access.Permission, participant string) (*token.Claims, error) {
-	c, err := v.verify(ctx, raw, room)
+	tok, err := v.tokens.Verify(ctx, raw, room)
 	if err != nil {
 		return nil, err
 	}
-	g, err := GrantsOf(c)
-	if err != nil {
-		return nil, err
-	}
-	return c, g.Check(room, participant, p)
-}
-
-// GrantsOf reads a token's grants into the access package's terms. Unknown
-// permission names or user types, and a subject, participant or room that
-// breaks the name rule (access.CheckName), make the token malformed: a token
-// must speak the vocabulary, and a partner-minted token carries no name the
-// API would refuse (one that could not be revoked or addressed).
-func GrantsOf(c *token.Claims) (access.Grants, error) {
-	if err := checkNames(c); err != nil {
-		return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-	}
-	perms, err := access.ParseSet(c.Grants.Permissions)
-	if err != nil {
-		return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-	}
-	user := access.Authenticated
-	if c.User != nil {
-		if user, err = access.ParseUserType(c.User.Type); err != nil {
-			return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-		}
-	}
-	return access.Grants{Role: c.Grants.Role, Permissions: perms, Rooms: c.Grants.Rooms, Participant: c.Grants.Participant, User: user}, nil
-}
-
-// checkNames applies the name rule to the names a token carries; an
-// absent subject or participant is no name.
-func checkNames(c *token.Claims) error {
-	if c.Subject != "" {
-		if err := access.CheckName("sub", c.Subject); err != nil {
-			return err
-		}
-	}
-	if c.Grants.Participant != "" {
-		if err := access.CheckName("grants.participant", c.Grants.Participant); err != nil {
-			return err
-		}
-	}
-	for _, room := range c.Grants.Rooms {
-		if err := access.CheckName("grants.rooms", room); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tok.Claims, tok.Grants.Check(room, participant, p)
 }
 
 // Revocations is the set of revocations seen so far.
-func (v *Verifier) Revocations() *RevocationSet { return v.revs }
+func (v *Verifier) Revocations() *revocation.Set { return v.revs }

@@ -19,6 +19,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/server"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
 	"github.com/stagedoor/stagedoor/verifier"
 )
@@ -129,7 +130,7 @@ func TestCheckAndRevocationFeed(t *testing.T) {
 	}
 	eventually(t, "the verifier sees alice's revocation", func() bool {
 		_, err := v.Verify(ctx, alice)
-		return errors.Is(err, verifier.ErrRevoked)
+		return errors.Is(err, revocation.ErrRevoked)
 	})
 	if _, err := v.Verify(ctx, bob); err != nil {
 		t.Fatalf("bob after alice's revocation: %v", err)
@@ -295,5 +296,62 @@ func TestSyncRefusesMalformedPage(t *testing.T) {
 		if !revs.Revoked(&token.Claims{App: "a1", ID: jti}, "") {
 			t.Errorf("%s not revoked once the page came in order", jti)
 		}
+	}
+}
+
+// Require refuses a token with the very answer POST /v1/verify gives for
+// it: status, problem members and headers.
+func TestRequireAnswersAsVerify(t *testing.T) {
+	s := newService(t)
+	v := s.verifier(t)
+	mux := http.NewServeMux()
+	mux.Handle("POST /rooms/{room}/publish", v.Require(access.ProduceCamera)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	media := httptest.NewServer(mux)
+	defer media.Close()
+	ctx := t.Context()
+	revoked := s.mint(t, authority.IssueRequest{UserID: "rex", Role: "host"})
+	if _, err := s.auth.Revoke(ctx, s.caller, authority.RevokeRequest{UserID: "rex"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	call := func(url, auth, body string) (int, http.Header, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header, p
+	}
+	for name, auth := range map[string]string{
+		"revoked":            "Bearer " + revoked,
+		"missing permission": "Bearer " + s.mint(t, authority.IssueRequest{UserID: "vic", Role: "viewer"}),
+		"room mismatch":      "Bearer " + s.mint(t, authority.IssueRequest{UserID: "hana", Role: "host", Rooms: []string{"r2"}}),
+		"malformed":          "Bearer not.a.token",
+		"no token":           "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, header, body := call(media.URL+"/rooms/r1/publish", auth, "")
+			wantStatus, wantHeader, wantBody := call(s.url+"/v1/verify", auth, `{"room":"r1","permission":"produce.camera"}`)
+			if status != wantStatus || fmt.Sprint(body) != fmt.Sprint(wantBody) {
+				t.Errorf("middleware answered %d %v\nverify answered %d %v", status, body, wantStatus, wantBody)
+			}
+			for _, h := range []string{"Content-Type", "Cache-Control", "WWW-Authenticate"} {
+				if header.Get(h) != wantHeader.Get(h) {
+					t.Errorf("%s: middleware %q, verify %q", h, header.Get(h), wantHeader.Get(h))
+				}
+			}
+		})
 	}
 }

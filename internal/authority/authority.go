@@ -3,9 +3,10 @@
 //
 // The use cases are, one file or two each: issuing tokens to a partner's
 // users and guests (issue.go), refresh-token rotation (refresh.go),
-// verification and introspection (verify.go, with a cache of verified
-// tokens), revocation and its feed (revoke.go, with lifetimes.go for how
-// long a revocation is kept), apps, API keys and custom roles (catalog.go),
+// verification and introspection (verify.go, over revocation.Checker and
+// its cache of verified tokens), revocation and its feed (revoke.go, with
+// lifetimes.go for how long a revocation is kept), apps, API keys and
+// custom roles (catalog.go),
 // signing-key rotation (signingkeys.go), and rooms: creating and ending
 // them (rooms.go), sessions with leases, the waiting room, producer slots
 // and session tokens (sessions*.go), moderation without escalation and
@@ -31,8 +32,8 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
-	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // Config holds an Authority's dependencies.
@@ -61,9 +62,8 @@ type Authority struct {
 	poll   time.Duration
 
 	keys   keyRing
-	revs   *verifier.RevocationSet
-	cache  *verifiedCache
-	tokens *token.Verifier
+	revs   *revocation.Set
+	tokens *revocation.Checker
 	audit  *auditLog
 	ready  readiness
 	rooms  *roomsState
@@ -91,7 +91,7 @@ func New(cfg Config) *Authority {
 		now:    cfg.Now,
 		leeway: cfg.Leeway,
 		poll:   cfg.PollInterval,
-		revs:   verifier.NewRevocationSet(),
+		revs:   revocation.NewSet(),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -109,8 +109,13 @@ func New(cfg Config) *Authority {
 	if size == 0 {
 		size = 100_000
 	}
-	a.cache = newVerifiedCache(size)
-	a.tokens = token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now))
+	a.tokens = revocation.NewChecker(revocation.CheckerConfig{
+		Tokens:      token.NewVerifier(resolver{a}, token.WithLeeway(a.leeway), token.WithClock(a.now)),
+		Revocations: a.revs,
+		Vouch:       a.checkIssuer,
+		CacheSize:   size,
+		Now:         a.now,
+	})
 	a.audit = newAuditLog(a.store)
 	a.rooms = newRoomsState()
 	return a
@@ -178,8 +183,8 @@ func (a *Authority) syncRevocations(ctx context.Context) error {
 // number, since the cursor must advance only as the store is read in
 // order: revocations committed by other nodes with lower numbers, not read
 // yet, would otherwise be skipped. The next read brings it again, numbered.
-func (a *Authority) applyOwn(r storage.Revocation) verifier.Revocation {
-	out := revocationOf(r)
+func (a *Authority) applyOwn(r storage.Revocation) revocation.Revocation {
+	out := r.Feed()
 	early := out
 	early.Seq = 0
 	a.revs.Add(early)

@@ -5,14 +5,17 @@ import (
 	"fmt"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/revocation"
 )
 
 // ErrUnauthenticated reports API key credentials that do not match an active
 // key. It never says which part was wrong.
 var ErrUnauthenticated = errors.New("invalid API key or secret")
 
-// ErrRevoked reports a token that matches a revocation.
-var ErrRevoked = errors.New("token revoked")
+// ErrRevoked reports a token that matches a revocation. It is
+// revocation.ErrRevoked, which the verifier package returns too, so that
+// the service and media servers refuse a revoked token alike.
+var ErrRevoked = revocation.ErrRevoked
 
 // ErrUnavailable reports that the store cannot be reached right now. It is
 // storage.ErrUnavailable, which backends wrap in their errors, so every

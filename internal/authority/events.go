@@ -240,7 +240,7 @@ func (st *EventStream) credentialEnd(ctx context.Context) EndReason {
 	if !st.a.now().Before(st.until) {
 		return EndTokenExpired
 	}
-	_, err := st.a.verify(ctx, st.token, st.room)
+	_, err := st.a.tokens.Verify(ctx, st.token, st.room)
 	switch {
 	case err == nil:
 		return ""

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -196,7 +197,7 @@ func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequ
 		return a.sign(ctx, m, c)
 	}
 	family := randomID("", 12)
-	c.ID = family + "." + c.ID
+	c.ID = revocation.FamilyTokenID(family, c.ID)
 	refresh, err := a.storeRefresh(ctx, m, family, req, c)
 	if err != nil {
 		return Issued{}, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -53,7 +54,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	if err := a.syncRevocations(ctx); err != nil {
 		return Issued{}, err
 	}
-	probe := &token.Claims{Issuer: rt.APIKeyID, Subject: rt.Subject, App: rt.AppID, ID: rt.FamilyID + ".",
+	probe := &token.Claims{Issuer: rt.APIKeyID, Subject: rt.Subject, App: rt.AppID, ID: revocation.FamilyTokenID(rt.FamilyID, ""),
 		IssuedAt: rt.CreatedAt, Grants: token.Grants{Rooms: req.Rooms}}
 	if req.UserType == string(access.Anonymous) {
 		probe.Subject = access.AnonymousSubject
@@ -67,7 +68,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	c.ID = rt.FamilyID + "." + c.ID
+	c.ID = revocation.FamilyTokenID(rt.FamilyID, c.ID)
 	next, nextSum := newRefreshToken()
 	_, err = a.store.RotateRefreshToken(ctx, sum[:], storage.RefreshToken{
 		IDHash: nextSum, CreatedAt: c.IssuedAt, ExpiresAt: c.IssuedAt.Add(refreshTTLFor(m.kind)),

@@ -9,7 +9,7 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/verifier"
+	"github.com/stagedoor/stagedoor/revocation"
 )
 
 // newKey creates another key of the node's app.
@@ -33,7 +33,7 @@ func (n *node) revoked(t *testing.T, kind storage.RevocationKind) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.ContainsFunc(rs, func(r verifier.Revocation) bool { return r.Kind == string(kind) })
+	return slices.ContainsFunc(rs, func(r revocation.Revocation) bool { return r.Kind == kind })
 }
 
 // TestRevocationOutlivesRefreshTokens revokes, by each kind, tokens whose

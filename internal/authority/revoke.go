@@ -7,7 +7,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/verifier"
+	"github.com/stagedoor/stagedoor/revocation"
 )
 
 // RevokeRequest names the tokens to revoke: exactly one field is set.
@@ -21,7 +21,7 @@ type RevokeRequest struct {
 // Revoke makes an app's matching tokens fail verification from now on, and
 // ends the refresh tokens it matches. The revocation is kept only while a
 // credential it matches can still be valid.
-func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (verifier.Revocation, error) {
+func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (revocation.Revocation, error) {
 	now := a.now()
 	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now}
 	set := 0
@@ -38,31 +38,31 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 		set++
 		r.Kind, r.IssuedBefore = storage.RevocationIssuedBefore, req.IssuedBefore.UTC()
 		if r.IssuedBefore.IsZero() {
-			return verifier.Revocation{}, invalid("issued_before", "must be a time, not the zero time")
+			return revocation.Revocation{}, invalid("issued_before", "must be a time, not the zero time")
 		}
 		if r.IssuedBefore.After(now.Add(a.leeway)) {
-			return verifier.Revocation{}, invalid("issued_before", "is in the future")
+			return revocation.Revocation{}, invalid("issued_before", "is in the future")
 		}
 	}
 	if set != 1 {
-		return verifier.Revocation{}, invalid("body", "exactly one of token_id, user_id, room or issued_before is required")
+		return revocation.Revocation{}, invalid("body", "exactly one of token_id, user_id, room or issued_before is required")
 	}
 	r.ExpiresAt = a.revocationExpiry(later(now, r.IssuedBefore))
 	switch r.Kind {
 	case storage.RevocationUserID, storage.RevocationRoom:
 		if err := access.CheckName(string(r.Kind), r.Value); err != nil {
-			return verifier.Revocation{}, err
+			return revocation.Revocation{}, err
 		}
 	case storage.RevocationTokenID:
 		if err := checkText(string(r.Kind), r.Value, maxIDLen); err != nil {
-			return verifier.Revocation{}, err
+			return revocation.Revocation{}, err
 		}
 	}
 	detail, _ := json.Marshal(map[string]any{"kind": r.Kind, "value": r.Value, "issued_before": r.IssuedBefore})
 	audit := &storage.AuditEntry{Actor: caller.Actor(), Action: "revocation.create", AppID: caller.AppID, Target: r.Value, Detail: detail}
 	stored, err := a.store.AddRevocation(ctx, r, audit)
 	if err != nil {
-		return verifier.Revocation{}, err
+		return revocation.Revocation{}, err
 	}
 	out := a.applyOwn(stored)
 	// The sweep loop would end the revoked sessions soon; ending them now
@@ -75,7 +75,7 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 
 // RevocationFeed returns the revocations after cursor, for verifiers that
 // check tokens locally. Each app sees its own.
-func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int64, limit int) ([]verifier.Revocation, error) {
+func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int64, limit int) ([]revocation.Revocation, error) {
 	if after < 0 {
 		return nil, invalid("after", "must not be negative")
 	}
@@ -186,16 +186,11 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// revocationOf is a stored revocation as the feed and verifiers see it.
-func revocationOf(r storage.Revocation) verifier.Revocation {
-	return verifier.Revocation{Seq: r.Seq, App: r.AppID, Kind: string(r.Kind), Value: r.Value,
-		IssuedBefore: r.IssuedBefore, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
-}
-
-func revocationsOf(rs []storage.Revocation) []verifier.Revocation {
-	out := make([]verifier.Revocation, len(rs))
+// revocationsOf is rs as the feed and verifiers see them.
+func revocationsOf(rs []storage.Revocation) []revocation.Revocation {
+	out := make([]revocation.Revocation, len(rs))
 	for i, r := range rs {
-		out[i] = revocationOf(r)
+		out[i] = r.Feed()
 	}
 	return out
 }

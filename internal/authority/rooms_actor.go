@@ -39,7 +39,7 @@ func (a *Authority) party(ctx context.Context, actor Actor, room string) (*party
 	if actor.Caller != nil {
 		return &party{app: actor.Caller.AppID, key: actor.Caller, name: actor.Caller.Actor()}, nil
 	}
-	v, err := a.verify(ctx, actor.Token, room)
+	v, err := a.tokens.Verify(ctx, actor.Token, room)
 	if err != nil {
 		return nil, err
 	}

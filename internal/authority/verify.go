@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/revocation"
 	"github.com/stagedoor/stagedoor/token"
-	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // resolver finds verification keys: service keys from the key ring, HS256
@@ -27,15 +27,12 @@ func (r resolver) ResolveKey(_ context.Context, kid string) (*token.Key, error) 
 }
 
 // Verified is a token that passed every check, with its grants resolved.
-type Verified struct {
-	Claims *token.Claims
-	Grants access.Grants
-}
+type Verified = revocation.Verified
 
 // Verify checks a token's signature, times, app and revocations. Every
 // failure is a *token.Error or ErrRevoked: the 401 of the HTTP API.
 func (a *Authority) Verify(ctx context.Context, raw string) (*Verified, error) {
-	return a.verify(ctx, raw, "")
+	return a.tokens.Verify(ctx, raw, "")
 }
 
 // Check verifies a token and decides whether it allows permission in room
@@ -49,7 +46,7 @@ func (a *Authority) Check(ctx context.Context, raw, room string, p access.Permis
 			return nil, err
 		}
 	}
-	v, err := a.verify(ctx, raw, room)
+	v, err := a.tokens.Verify(ctx, raw, room)
 	if err != nil {
 		return nil, err
 	}
@@ -57,34 +54,6 @@ func (a *Authority) Check(ctx context.Context, raw, room string, p access.Permis
 		return nil, err
 	}
 	return v, v.Grants.Check(room, participant, p)
-}
-
-func (a *Authority) verify(ctx context.Context, raw, room string) (*Verified, error) {
-	gen := a.revs.Generation()
-	now := a.now()
-	if v, ok := a.cache.get(raw, now, gen); ok {
-		if room == "" || !a.revs.Revoked(v.Claims, room) {
-			return v, nil
-		}
-		return nil, ErrRevoked
-	}
-	c, err := a.tokens.Verify(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.checkIssuer(c); err != nil {
-		return nil, err
-	}
-	if a.revs.Revoked(c, room) {
-		return nil, ErrRevoked
-	}
-	g, err := verifier.GrantsOf(c)
-	if err != nil {
-		return nil, err
-	}
-	v := &Verified{Claims: c, Grants: g}
-	a.cache.put(raw, v, gen)
-	return v, nil
 }
 
 // checkIssuer makes sure the token's app exists and the API key it traces
@@ -118,7 +87,7 @@ type Introspection struct {
 // Introspect tells an app's backend whether a token of that app is active.
 // Tokens of other apps, and every failure, are simply inactive.
 func (a *Authority) Introspect(ctx context.Context, caller Caller, raw string) Introspection {
-	v, err := a.verify(ctx, raw, "")
+	v, err := a.tokens.Verify(ctx, raw, "")
 	if err != nil || v.Claims.App != caller.AppID {
 		return Introspection{}
 	}

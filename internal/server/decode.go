@@ -17,6 +17,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/problem"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -26,7 +27,7 @@ func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return newProblem(http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be application/json")
+			return problem.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be application/json")
 		}
 	}
 	body, err := io.ReadAll(r.Body)
@@ -174,12 +175,12 @@ func jsonType(t reflect.Type) string {
 }
 
 // readError is the problem of a body that could not be read.
-func readError(err error) *Problem {
+func readError(err error) *problem.Problem {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return newProblem(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body exceeds %d bytes", mbe.Limit))
+		return problem.New(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body exceeds %d bytes", mbe.Limit))
 	}
-	return newProblem(http.StatusBadRequest, "invalid_request", "reading the body failed")
+	return problem.New(http.StatusBadRequest, "invalid_request", "reading the body failed")
 }
 
 // basicAuth returns the API key and secret of an HTTP Basic Authorization.
@@ -197,24 +198,8 @@ func basicAuth(r *http.Request) (key, secret string, ok bool) {
 	return key, secret, ok && key != ""
 }
 
-// bearer returns the token of a Bearer Authorization.
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
-		return "", false
-	}
-	t := strings.TrimSpace(h[7:])
-	return t, t != ""
-}
-
-func missingBearer() *Problem {
-	p := newProblem(http.StatusUnauthorized, "invalid_token", "a Bearer access token is required")
-	p.challenge = `Bearer realm="stagedoor"`
-	return p
-}
-
-func missingBasic() *Problem {
-	p := newProblem(http.StatusUnauthorized, "invalid_client", "HTTP Basic authentication with api_key:api_secret is required")
-	p.challenge = basicChallenge
+func missingBasic() *problem.Problem {
+	p := problem.New(http.StatusUnauthorized, "invalid_client", "HTTP Basic authentication with api_key:api_secret is required")
+	p.Challenge = basicChallenge
 	return p
 }

@@ -226,7 +226,7 @@ func TestOpenAPIContract(t *testing.T) {
 	// matches the routes that document it.
 	t.Run("unavailable", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		writeProblem(rec, problemFor(fmt.Errorf("list: %w", storage.ErrUnavailable)))
+		problemFor(fmt.Errorf("list: %w", storage.ErrUnavailable)).Write(rec)
 		for _, c := range []call{
 			{method: "GET", path: "/readyz"},
 			{method: "POST", path: "/v1/revocations", basic: &s.prod, body: map[string]any{"user_id": "a"}},

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // failureLimiter slows down the guessing of API secrets. It counts failed
@@ -152,8 +153,8 @@ func (s *Server) authenticate(r *http.Request) (authority.Caller, error) {
 	}
 	from := client(r)
 	if d := s.limits.wait(from, key); d > 0 {
-		p := newProblem(http.StatusTooManyRequests, "rate_limited", "too many failed authentications; retry later")
-		p.retryAfter = d
+		p := problem.New(http.StatusTooManyRequests, "rate_limited", "too many failed authentications; retry later")
+		p.RetryAfter = d
 		return authority.Caller{}, p
 	}
 	c, err := s.auth.Authenticate(key, sec)

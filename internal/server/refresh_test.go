@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stagedoor/stagedoor/verifier"
+	"github.com/stagedoor/stagedoor/revocation"
 )
 
 // refresh posts a refresh token to /v1/tokens/refresh.
@@ -59,8 +59,8 @@ func TestRefreshRotation(t *testing.T) {
 	if !c2.IssuedAt.Equal(s.clock.Now()) || !c2.ExpiresAt.Equal(s.clock.Now().Add(10*time.Minute)) {
 		t.Fatalf("refreshed times iat %s exp %s", c2.IssuedAt, c2.ExpiresAt)
 	}
-	family := verifier.FamilyOf(c1.ID)
-	if family == "" || verifier.FamilyOf(c2.ID) != family || c1.ID == c2.ID {
+	family := revocation.FamilyOf(c1.ID)
+	if family == "" || revocation.FamilyOf(c2.ID) != family || c1.ID == c2.ID {
 		t.Fatalf("jti %q and %q are not of one family", c1.ID, c2.ID)
 	}
 	s.wantAllowed(t, a2, "stage", "produce.microphone")

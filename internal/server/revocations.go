@@ -6,7 +6,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
-	"github.com/stagedoor/stagedoor/verifier"
+	"github.com/stagedoor/stagedoor/revocation"
 )
 
 func (s *Server) createRevocation(w http.ResponseWriter, r *http.Request) error {
@@ -26,8 +26,6 @@ func (s *Server) createRevocation(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-const maxFeedPage = 1000
-
 // listRevocations is the feed verifiers follow: the app's revocations
 // after a cursor, and the cursor to ask with next.
 func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
@@ -36,14 +34,14 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	after, limit := int64(0), maxFeedPage
+	after, limit := int64(0), revocation.PageSize
 	if v := q.Get("after"); v != "" {
 		if after, err = parseCursor("after", v); err != nil {
 			return err
 		}
 	}
 	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxFeedPage {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > revocation.PageSize {
 			return &access.InvalidError{Field: "limit", Detail: "must be between 1 and 1000"}
 		}
 	}
@@ -51,11 +49,7 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := verifier.FeedPage{Revocations: rs, Cursor: after}
-	if len(rs) > 0 {
-		out.Cursor = rs[len(rs)-1].Seq
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, revocation.NewPage(after, rs))
 	return nil
 }
 

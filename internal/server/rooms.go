@@ -7,6 +7,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // roomBody is a room as the API shows it.
@@ -105,11 +106,11 @@ func (s *Server) roomRoutes(handle func(string, func(http.ResponseWriter, *http.
 // actor is who calls a room endpoint: the holder of a Bearer token, or an
 // API key by HTTP Basic.
 func (s *Server) actor(r *http.Request) (authority.Actor, error) {
-	if raw, ok := bearer(r); ok {
+	if raw, ok := problem.BearerToken(r); ok {
 		return authority.Actor{Token: raw}, nil
 	}
 	if _, _, ok := basicAuth(r); !ok {
-		return authority.Actor{}, missingBearer()
+		return authority.Actor{}, problem.MissingBearer()
 	}
 	c, err := s.authenticate(r)
 	if err != nil {

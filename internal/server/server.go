@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stagedoor/stagedoor/api"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // Config holds the server's dependencies.
@@ -116,7 +117,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// Unknown paths and wrong methods answer problem+json too, never the
 	// router's plain text.
 	m.Handle("/", s.handler(func(w http.ResponseWriter, r *http.Request) error {
-		return newProblem(http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
+		return problem.New(http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
 	}))
 	s.mux = m
 }
@@ -127,7 +128,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pattern == "/" && r.URL.Path != "/" {
 		if allowed := s.allowedMethods(r); allowed != "" {
 			w.Header().Set("Allow", allowed)
-			writeProblem(w, newProblem(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path))
+			problem.New(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path).Write(w)
 			return
 		}
 	}
@@ -162,7 +163,7 @@ func (s *Server) handler(h func(http.ResponseWriter, *http.Request) error) http.
 			if p.Status >= 500 {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
-			writeProblem(w, p)
+			p.Write(w)
 		}
 	})
 }

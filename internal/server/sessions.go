@@ -8,13 +8,14 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // join enters a room with the participant's Bearer token.
 func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
-	raw, ok := bearer(r)
+	raw, ok := problem.BearerToken(r)
 	if !ok {
-		return missingBearer()
+		return problem.MissingBearer()
 	}
 	if err := decode(r, &struct{}{}); err != nil {
 		return err

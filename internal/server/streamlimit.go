@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // Default caps on open event streams and long polls: a credential (one
@@ -80,8 +82,8 @@ func (l *streamSlots) release(cred string) {
 	l.gauge.Dec()
 }
 
-func tooManyStreams(detail string) *Problem {
-	p := newProblem(http.StatusTooManyRequests, "too_many_streams", detail)
-	p.retryAfter = streamRetry
+func tooManyStreams(detail string) *problem.Problem {
+	p := problem.New(http.StatusTooManyRequests, "too_many_streams", detail)
+	p.RetryAfter = streamRetry
 	return p
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // tokenResponse is the body of every token-issuing endpoint.
@@ -59,7 +60,7 @@ func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) error {
 		err error
 		g   authority.Guest
 	)
-	if raw, ok := bearer(r); ok {
+	if raw, ok := problem.BearerToken(r); ok {
 		inviter, verr := s.auth.Verify(r.Context(), raw)
 		if verr != nil {
 			return verr

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // wantField checks a 400 problem naming field.
@@ -398,7 +399,7 @@ func TestCreateTokenFailures(t *testing.T) {
 				if tc.field != "" && r.body["field"] != tc.field {
 					t.Fatalf("field = %v, want %q: %s", r.body["field"], tc.field, r.raw)
 				}
-				if r.body["status"] != float64(tc.status) || r.body["type"] != problemTypeBase+tc.code || r.body["title"] != http.StatusText(tc.status) {
+				if r.body["status"] != float64(tc.status) || r.body["type"] != problem.TypeBase+tc.code || r.body["title"] != http.StatusText(tc.status) {
 					t.Fatalf("problem members: %s", r.raw)
 				}
 				if tc.status == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic ") {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 // TestUnavailableStoreIs503 checks that a store error wrapping
@@ -15,7 +16,7 @@ import (
 func TestUnavailableStoreIs503(t *testing.T) {
 	err := fmt.Errorf("load revocations: %w", fmt.Errorf("postgres: begin: %w: %w", storage.ErrUnavailable, fmt.Errorf("dial tcp: connection refused")))
 	rec := httptest.NewRecorder()
-	writeProblem(rec, problemFor(err))
+	problemFor(err).Write(rec)
 	if rec.Code != 503 {
 		t.Fatalf("status %d, want 503", rec.Code)
 	}
@@ -25,7 +26,7 @@ func TestUnavailableStoreIs503(t *testing.T) {
 	if ra := rec.Header().Get("Retry-After"); ra != "1" {
 		t.Errorf("Retry-After %q, want 1", ra)
 	}
-	var p Problem
+	var p problem.Problem
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/problem"
 )
 
 type verifyRequest struct {
@@ -41,9 +42,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) verifyOnce(w http.ResponseWriter, r *http.Request) error {
-	raw, ok := bearer(r)
+	raw, ok := problem.BearerToken(r)
 	if !ok {
-		return missingBearer()
+		return problem.MissingBearer()
 	}
 	var req verifyRequest
 	if err := decode(r, &req); err != nil {

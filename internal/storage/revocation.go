@@ -4,32 +4,25 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/stagedoor/stagedoor/revocation"
 )
 
-// RevocationKind says which tokens a revocation matches.
-type RevocationKind string
+// RevocationKind says which tokens a revocation matches: the kinds of the
+// revocation package, whose Set matches them.
+type RevocationKind = revocation.Kind
 
 // The kinds of revocation. Value holds the token ID, user ID, room name, API
 // key ID or refresh family ID; RevocationIssuedBefore matches the app's tokens
 // issued before IssuedBefore.
 const (
-	RevocationTokenID       RevocationKind = "token_id"
-	RevocationUserID        RevocationKind = "user_id"
-	RevocationRoom          RevocationKind = "room"
-	RevocationIssuedBefore  RevocationKind = "issued_before"
-	RevocationAPIKey        RevocationKind = "api_key"
-	RevocationRefreshFamily RevocationKind = "refresh_family"
+	RevocationTokenID       = revocation.TokenID
+	RevocationUserID        = revocation.UserID
+	RevocationRoom          = revocation.Room
+	RevocationIssuedBefore  = revocation.IssuedBefore
+	RevocationAPIKey        = revocation.APIKey
+	RevocationRefreshFamily = revocation.RefreshFamily
 )
-
-// Valid reports whether k is a known kind.
-func (k RevocationKind) Valid() bool {
-	switch k {
-	case RevocationTokenID, RevocationUserID, RevocationRoom,
-		RevocationIssuedBefore, RevocationAPIKey, RevocationRefreshFamily:
-		return true
-	}
-	return false
-}
 
 // Revocation makes matching tokens of an app invalid before they expire.
 type Revocation struct {
@@ -51,22 +44,24 @@ type Revocation struct {
 	ExpiresAt time.Time
 }
 
-// Validate reports ErrInvalid if the revocation lacks an app, a known kind,
-// an expiry, or the value or time its kind needs.
+// Validate reports ErrInvalid if the revocation is of a kind no verifier
+// knows, or breaks the rule every entry of the feed follows
+// (revocation.Revocation.Check): stored, it would reach every verifier,
+// which would refuse the feed from there on.
 func (r Revocation) Validate() error {
-	switch {
-	case r.AppID == "":
-		return fmt.Errorf("revocation needs an app: %w", ErrInvalid)
-	case !r.Kind.Valid():
+	if !r.Kind.Known() {
 		return fmt.Errorf("revocation kind %q: %w", r.Kind, ErrInvalid)
-	case r.ExpiresAt.IsZero():
-		return fmt.Errorf("revocation needs an expiry: %w", ErrInvalid)
-	case r.Kind == RevocationIssuedBefore && r.IssuedBefore.IsZero():
-		return fmt.Errorf("revocation of kind %s needs a time: %w", r.Kind, ErrInvalid)
-	case r.Kind != RevocationIssuedBefore && r.Value == "":
-		return fmt.Errorf("revocation of kind %s needs a value: %w", r.Kind, ErrInvalid)
+	}
+	if err := r.Feed().Check(); err != nil {
+		return fmt.Errorf("revocation: %v: %w", err, ErrInvalid)
 	}
 	return nil
+}
+
+// Feed is r as the revocation feed and verifiers see it.
+func (r Revocation) Feed() revocation.Revocation {
+	return revocation.Revocation{Seq: r.Seq, App: r.AppID, Kind: r.Kind, Value: r.Value,
+		IssuedBefore: r.IssuedBefore, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
 }
 
 // IssuedUpTo is when the credentials a revocation of a user or a room

@@ -48,7 +48,7 @@ func TestListenerBackAsSoonAsDatabaseIs(t *testing.T) {
 		t.Fatal("the listener did not try to reconnect")
 	}
 	p.setDown(false)
-	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", ExpiresAt: time.Now().Add(time.Hour)}
+	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	if _, err := other.AddRevocation(t.Context(), rev, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func TestUnavailableWhileDatabaseIsAway(t *testing.T) {
 	}
 
 	p.setDown(true)
-	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", ExpiresAt: time.Now().Add(time.Hour)}
+	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	ops := map[string]func(ctx context.Context) error{
 		"AddRevocation": func(ctx context.Context) error { _, err := s.AddRevocation(ctx, rev, nil); return err },
 		"CreateApp": func(ctx context.Context) error {

@@ -39,7 +39,7 @@ func TestLockedBeyondBusyTimeoutIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", ExpiresAt: time.Now().Add(time.Hour)}
+	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	_, err = s.AddRevocation(t.Context(), rev, nil)
 	if !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("write while locked: %v, want storage.ErrUnavailable", err)

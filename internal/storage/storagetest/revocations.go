@@ -64,6 +64,9 @@ func testRevocations(t *testing.T, open opener) {
 			{AppID: "app1", Kind: storage.RevocationTokenID, Value: "v"},
 			{AppID: "app1", Kind: storage.RevocationIssuedBefore, ExpiresAt: t0},
 			{Kind: storage.RevocationTokenID, Value: "v", ExpiresAt: t0},
+			// Without its creation time it would match no token, and
+			// every verifier would refuse the feed from it on.
+			{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", ExpiresAt: t0},
 		} {
 			_, err := s.AddRevocation(t.Context(), r, nil)
 			wantErr(t, err, storage.ErrInvalid)

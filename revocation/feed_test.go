@@ -1,4 +1,4 @@
-package verifier
+package revocation
 
 import (
 	"encoding/json"
@@ -26,11 +26,11 @@ func feedBody(cursor int64, entries ...string) string {
 
 // seenUpTo returns a set whose cursor is after, as if it had read the feed
 // that far.
-func seenUpTo(after int64) *RevocationSet {
-	s := NewRevocationSet()
+func seenUpTo(after int64) *Set {
+	s := NewSet()
 	if after > 0 {
 		at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-		s.Add(Revocation{Seq: after, App: "a1", Kind: RevokeTokenID, Value: "seen", CreatedAt: at, ExpiresAt: at.Add(time.Hour)})
+		s.Add(Revocation{Seq: after, App: "a1", Kind: TokenID, Value: "seen", CreatedAt: at, ExpiresAt: at.Add(time.Hour)})
 	}
 	return s
 }
@@ -59,7 +59,7 @@ func TestFeedPageRefusedWhole(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := seenUpTo(after)
 			gen := s.Generation()
-			if page, err := s.addFeedPage([]byte(c.body), after); err == nil {
+			if page, err := s.AddPage([]byte(c.body), after); err == nil {
 				t.Fatalf("accepted %+v", page)
 			}
 			if s.Cursor() != after || s.Generation() != gen {
@@ -75,15 +75,41 @@ func TestFeedPageRefusedWhole(t *testing.T) {
 func TestFeedPageAccepted(t *testing.T) {
 	s := seenUpTo(3)
 	body := feedBody(6, feedEntry(4, ""), `{"seq":6,"app":"a1","kind":"tomorrow's kind","created_at":"2026-11-23T10:00:00Z","expires_at":"2026-11-24T10:00:00Z"}`)
-	page, err := s.addFeedPage([]byte(body), 3)
+	page, err := s.AddPage([]byte(body), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Revocations) != 2 || s.Cursor() != 6 || !s.Revoked(&token.Claims{App: "a1", ID: "t4"}, "") {
 		t.Fatalf("page %+v, cursor %d", page, s.Cursor())
 	}
-	if _, err := s.addFeedPage([]byte(feedBody(6)), 6); err != nil {
+	if _, err := s.AddPage([]byte(feedBody(6)), 6); err != nil {
 		t.Fatalf("empty page at the cursor: %v", err)
+	}
+}
+
+// The pages the service writes are the pages verifiers accept.
+func TestNewPageIsAccepted(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	rs := []Revocation{
+		{Seq: 4, App: "a1", Kind: TokenID, Value: "t4", CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+		{Seq: 7, App: "a1", Kind: IssuedBefore, IssuedBefore: at, CreatedAt: at, ExpiresAt: at.Add(time.Hour)},
+	}
+	for _, c := range []struct {
+		name   string
+		rs     []Revocation
+		cursor int64
+	}{{"entries", rs, 7}, {"none", nil, 3}} {
+		page := NewPage(3, c.rs)
+		if page.Cursor != c.cursor {
+			t.Errorf("%s: cursor %d, want %d", c.name, page.Cursor, c.cursor)
+		}
+		body, err := json.Marshal(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := seenUpTo(3).AddPage(body, 3); err != nil {
+			t.Errorf("%s: %s refused: %v", c.name, body, err)
+		}
 	}
 }
 
@@ -110,7 +136,7 @@ func FuzzFeedPage(f *testing.F) {
 		after &= math.MaxInt64 // a cursor is never negative
 		s := seenUpTo(after)
 		gen := s.Generation()
-		page, err := s.addFeedPage(body, after)
+		page, err := s.AddPage(body, after)
 		if err != nil {
 			if s.Cursor() != after || s.Generation() != gen {
 				t.Fatalf("refused page (%v) changed the set: cursor %d, generation %d", err, s.Cursor(), s.Generation())
@@ -129,7 +155,7 @@ func FuzzFeedPage(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted page does not marshal: %v", err)
 		}
-		back, err := parseFeedPage(again, after)
+		back, err := parsePage(again, after)
 		if err != nil {
 			t.Fatalf("accepted page refused once written again: %v\n%s", err, again)
 		}
@@ -143,33 +169,33 @@ func FuzzFeedPage(f *testing.F) {
 // and some token can carry what it matches: a token's iat is a whole
 // second, not before 1970.
 func matchedBy(r Revocation) (*token.Claims, string, bool) {
-	iat := cutoff(r).Add(-time.Nanosecond).Truncate(time.Second)
+	iat := r.cutoff().Add(-time.Nanosecond).Truncate(time.Second)
 	if iat.Unix() < 0 || iat.Year() > 9999 {
 		return nil, "", false
 	}
 	c := &token.Claims{App: r.App, IssuedAt: iat}
 	switch r.Kind {
-	case RevokeTokenID:
+	case TokenID:
 		c.ID = r.Value
-	case RevokeAPIKey:
+	case APIKey:
 		c.Issuer = r.Value
-	case RevokeRefreshFamily:
+	case RefreshFamily:
 		c.ID = r.Value + ".jti"
 		if FamilyOf(c.ID) != r.Value {
 			return nil, "", false
 		}
-	case RevokeUserID:
+	case UserID:
 		c.Subject = r.Value
-	case RevokeRoom:
+	case Room:
 		return c, r.Value, true
-	case RevokeIssuedBefore:
+	case IssuedBefore:
 	default:
 		return nil, "", false
 	}
 	return c, "", true
 }
 
-func samePage(a, b FeedPage) bool {
+func samePage(a, b Page) bool {
 	if a.Cursor != b.Cursor || len(a.Revocations) != len(b.Revocations) {
 		return false
 	}

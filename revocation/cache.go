@@ -1,4 +1,4 @@
-package authority
+package revocation
 
 import (
 	"sync"
@@ -8,7 +8,8 @@ import (
 // verifiedCache remembers tokens that passed verification, keyed by the
 // whole token, so a media server checking the same token many times pays
 // for the signature once. An entry is never used at or past the token's
-// exp, nor after any revocation was added since it was stored (gen).
+// exp, nor once the set's generation has moved since it was stored (gen):
+// a token revoked since could be in it.
 type verifiedCache struct {
 	shards [cacheShards]cacheShard
 	max    int // per shard

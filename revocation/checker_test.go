@@ -1,0 +1,174 @@
+package revocation
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stagedoor/stagedoor/token"
+)
+
+// checkerRig mints HS256 tokens and checks them with a Checker on a clock
+// the test moves.
+type checkerRig struct {
+	t   *testing.T
+	key *token.Key
+	now time.Time
+	set *Set
+	k   *Checker
+	seq int64
+}
+
+func newCheckerRig(t *testing.T, cacheSize int, vouch func(*token.Claims) error) *checkerRig {
+	t.Helper()
+	key, err := token.NewHMACKey("k1", []byte("0123456789abcdef0123456789abcdef"), token.Production)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := token.NewKeySet(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &checkerRig{t: t, key: key, now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), set: NewSet()}
+	clock := func() time.Time { return r.now }
+	r.k = NewChecker(CheckerConfig{
+		Tokens:      token.NewVerifier(keys, token.WithLeeway(0), token.WithClock(clock)),
+		Revocations: r.set, Vouch: vouch, CacheSize: cacheSize, Now: clock,
+	})
+	return r
+}
+
+// mint returns a viewer token of alice in app a1, changed by mod.
+func (r *checkerRig) mint(mod func(*token.Claims)) string {
+	r.t.Helper()
+	c := &token.Claims{Issuer: "k1", Subject: "alice", Audience: "rtc", ID: "j1", App: "a1",
+		IssuedAt: r.now.Add(-time.Minute), ExpiresAt: r.now.Add(time.Hour),
+		Grants: token.Grants{Role: "viewer", Permissions: []string{"consume"}}}
+	if mod != nil {
+		mod(c)
+	}
+	raw, err := token.Mint(r.key, c)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return raw
+}
+
+func (r *checkerRig) revoke(rev Revocation) {
+	r.seq++
+	rev.Seq = r.seq
+	if rev.CreatedAt.IsZero() {
+		rev.CreatedAt = r.now
+	}
+	r.set.Add(rev)
+}
+
+func (r *checkerRig) verify(raw, room string) (*Verified, error) {
+	return r.k.Verify(context.Background(), raw, room)
+}
+
+func TestCheckerVerifies(t *testing.T) {
+	r := newCheckerRig(t, 0, nil)
+	v, err := r.verify(r.mint(nil), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Claims.Subject != "alice" || v.Grants.Role != "viewer" || v.Grants.Permissions.Names()[0] != "consume" {
+		t.Fatalf("verified %+v", v)
+	}
+	if _, err := r.verify(r.mint(func(c *token.Claims) { c.Grants.Permissions = []string{"produce.camrea"} }), ""); !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("a permission outside the vocabulary: %v", err)
+	}
+	if _, err := r.verify(r.mint(nil)+"x", ""); !errors.Is(err, token.ErrBadSignature) && !errors.Is(err, token.ErrMalformed) {
+		t.Fatalf("a bad signature: %v", err)
+	}
+	r.revoke(Revocation{App: "a1", Kind: UserID, Value: "alice"})
+	if _, err := r.verify(r.mint(nil), ""); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("a revoked token: %v", err)
+	}
+}
+
+// Vouch sees the token before its revocations: the app it fills in is the
+// app a revocation must name to match.
+func TestCheckerVouch(t *testing.T) {
+	refused := &token.Error{Reason: "wrong_app"}
+	r := newCheckerRig(t, 0, func(c *token.Claims) error {
+		if c.App == "" {
+			c.App = "a1"
+		}
+		if c.App != "a1" {
+			return refused
+		}
+		return nil
+	})
+	noApp := r.mint(func(c *token.Claims) { c.App = "" })
+	v, err := r.verify(noApp, "")
+	if err != nil || v.Claims.App != "a1" {
+		t.Fatalf("token without app: %+v, %v", v, err)
+	}
+	if _, err := r.verify(r.mint(func(c *token.Claims) { c.App = "a2" }), ""); err != refused {
+		t.Fatalf("token of another app: %v", err)
+	}
+	r.revoke(Revocation{App: "a1", Kind: TokenID, Value: "j1"})
+	if _, err := r.verify(noApp, ""); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("revoked token without app: %v", err)
+	}
+}
+
+func TestCheckerCache(t *testing.T) {
+	r := newCheckerRig(t, 100, nil)
+	raw := r.mint(nil)
+	first, err := r.verify(raw, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := r.verify(raw, ""); err != nil || again != first {
+		t.Fatalf("not served from the cache: %p %p %v", again, first, err)
+	}
+
+	// A revocation already in effect, or a replayed one, moves nothing:
+	// the cache keeps serving.
+	r.revoke(Revocation{App: "a1", Kind: TokenID, Value: "other"})
+	second, _ := r.verify(raw, "")
+	r.set.Add(Revocation{Seq: r.seq, App: "a1", Kind: TokenID, Value: "other", CreatedAt: r.now})
+	r.set.Add(Revocation{App: "a1", Kind: TokenID, Value: "other", CreatedAt: r.now})
+	if again, _ := r.verify(raw, ""); again != second {
+		t.Fatal("a revocation that changed nothing emptied the cache")
+	}
+
+	// A cached token used in a room revoked since it was cached.
+	r.revoke(Revocation{App: "a1", Kind: Room, Value: "r9"})
+	if _, err := r.verify(raw, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.verify(raw, "r9"); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("cached token in a revoked room: %v", err)
+	}
+
+	// A revocation of the token itself.
+	r.revoke(Revocation{App: "a1", Kind: UserID, Value: "alice"})
+	if _, err := r.verify(raw, ""); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("cached token after its revocation: %v", err)
+	}
+
+	// Never past exp.
+	fresh := r.mint(func(c *token.Claims) { c.Subject = "bob"; c.ExpiresAt = r.now.Add(time.Minute) })
+	if _, err := r.verify(fresh, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.now = r.now.Add(time.Minute)
+	if _, err := r.verify(fresh, ""); !errors.Is(err, token.ErrExpired) {
+		t.Fatalf("cached token at its exp: %v", err)
+	}
+}
+
+func TestCheckerWithoutCache(t *testing.T) {
+	r := newCheckerRig(t, 0, nil)
+	raw := r.mint(nil)
+	a, _ := r.verify(raw, "")
+	b, _ := r.verify(raw, "")
+	if a == nil || a == b {
+		t.Fatalf("verified %p then %p: a Checker without a cache kept one", a, b)
+	}
+}
