@@ -16,6 +16,10 @@ import (
 // keyRing holds the service signing keys: the current one signs, and the
 // current, next and still-published retired ones verify and make the JWKS.
 type keyRing struct {
+	// loading serialises loads, from reading the store to installing what
+	// was read, so that a load which read before a rotation never installs
+	// its view after the rotation's own load.
+	loading sync.Mutex
 	mu      sync.RWMutex
 	current *token.Key
 	verify  map[string]*token.Key
@@ -81,6 +85,8 @@ func (a *Authority) openSigningKey(k storage.SigningKey) (*token.Key, error) {
 
 // loadSigningKeys rebuilds the key ring from the store.
 func (a *Authority) loadSigningKeys(ctx context.Context) error {
+	a.keys.loading.Lock()
+	defer a.keys.loading.Unlock()
 	keys, err := a.store.ListSigningKeys(ctx)
 	if err != nil {
 		return err
