@@ -30,8 +30,8 @@ func sampleClaims() *token.Claims {
 		Grants: token.Grants{
 			Role: "speaker",
 			Permissions: []string{
-				"chat.send", "data.publish", "media.publish.audio", "media.publish.video",
-				"media.subscribe", "room.join", "room.list", "screen.share",
+				"consume", "data.receive", "data.send", "metadata.update",
+				"produce.camera", "produce.microphone", "produce.screen", "room.join",
 			},
 			Rooms:       []string{"lobby", "stage-1"},
 			Participant: "alice-web-1",
