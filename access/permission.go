@@ -1,7 +1,10 @@
 // Package access is stagedoor's domain: the permission vocabulary, the role
 // catalog, grants and the policy rules that hold everywhere (room and
 // participant binding, no escalation, development-key limits, anonymous
-// users). It does no I/O.
+// users). It does no I/O and imports nothing of stagedoor: the other
+// packages, the public token library included, take the domain's words
+// from it (key kinds, audiences, user types, lifetime caps, the limits on
+// names and on what a token says about its user).
 package access
 
 import (

@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.APIKey != "" && cfg.APISecret != "" {
 		// The key's kind is unknown here; a development key's tokens carry
 		// dev and are held to the development cap by the token package.
-		k, err := token.NewHMACKey(cfg.APIKey, []byte(cfg.APISecret), token.Production)
+		k, err := token.NewHMACKey(cfg.APIKey, []byte(cfg.APISecret), access.Production)
 		if err != nil {
 			return nil, fmt.Errorf("verifier: api secret: %w", err)
 		}
@@ -289,54 +289,11 @@ func (v *Verifier) Check(ctx context.Context, raw, room string, p access.Permiss
 	if err != nil {
 		return nil, err
 	}
-	g, err := GrantsOf(c)
+	g, err := token.GrantsOf(c)
 	if err != nil {
 		return nil, err
 	}
 	return c, g.Check(room, participant, p)
-}
-
-// GrantsOf reads a token's grants into the access package's terms. Unknown
-// permission names or user types, and a subject, participant or room that
-// breaks the name rule (access.CheckName), make the token malformed: a token
-// must speak the vocabulary, and a partner-minted token carries no name the
-// API would refuse (one that could not be revoked or addressed).
-func GrantsOf(c *token.Claims) (access.Grants, error) {
-	if err := checkNames(c); err != nil {
-		return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-	}
-	perms, err := access.ParseSet(c.Grants.Permissions)
-	if err != nil {
-		return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-	}
-	user := access.Authenticated
-	if c.User != nil {
-		if user, err = access.ParseUserType(c.User.Type); err != nil {
-			return access.Grants{}, &token.Error{Reason: token.ErrMalformed.Reason, Detail: err.Error()}
-		}
-	}
-	return access.Grants{Role: c.Grants.Role, Permissions: perms, Rooms: c.Grants.Rooms, Participant: c.Grants.Participant, User: user}, nil
-}
-
-// checkNames applies the name rule to the names a token carries; an
-// absent subject or participant is no name.
-func checkNames(c *token.Claims) error {
-	if c.Subject != "" {
-		if err := access.CheckName("sub", c.Subject); err != nil {
-			return err
-		}
-	}
-	if c.Grants.Participant != "" {
-		if err := access.CheckName("grants.participant", c.Grants.Participant); err != nil {
-			return err
-		}
-	}
-	for _, room := range c.Grants.Rooms {
-		if err := access.CheckName("grants.rooms", room); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Revocations is the set of revocations seen so far.

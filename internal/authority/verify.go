@@ -6,7 +6,6 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
-	"github.com/stagedoor/stagedoor/verifier"
 )
 
 // resolver finds verification keys: service keys from the key ring, HS256
@@ -78,7 +77,7 @@ func (a *Authority) verify(ctx context.Context, raw, room string) (*Verified, er
 	if a.revs.Revoked(c, room) {
 		return nil, ErrRevoked
 	}
-	g, err := verifier.GrantsOf(c)
+	g, err := token.GrantsOf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +112,7 @@ func (a *Authority) checkIssuer(c *token.Claims) error {
 type Introspection struct {
 	Active bool
 	Claims *token.Claims
+	Grants access.Grants
 }
 
 // Introspect tells an app's backend whether a token of that app is active.
@@ -122,5 +122,5 @@ func (a *Authority) Introspect(ctx context.Context, caller Caller, raw string) I
 	if err != nil || v.Claims.App != caller.AppID {
 		return Introspection{}
 	}
-	return Introspection{Active: true, Claims: v.Claims}
+	return Introspection{Active: true, Claims: v.Claims, Grants: v.Grants}
 }
