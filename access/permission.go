@@ -70,11 +70,23 @@ func (p Permission) String() string {
 	return fmt.Sprintf("permission(%d)", uint8(p))
 }
 
+// byLength lists the permissions by the length of their names: parsing,
+// which every token minted and every grant read goes through, then
+// compares a name with at most a few others.
+var byLength = func() (t [32][]Permission) {
+	for p, name := range permissionNames {
+		t[len(name)] = append(t[len(name)], Permission(p))
+	}
+	return t
+}()
+
 // ParsePermission returns the permission named s, or an *UnknownPermissionError.
 func ParsePermission(s string) (Permission, error) {
-	for p, name := range permissionNames {
-		if name == s {
-			return Permission(p), nil
+	if len(s) < len(byLength) {
+		for _, p := range byLength[len(s)] {
+			if permissionNames[p] == s {
+				return p, nil
+			}
 		}
 	}
 	return 0, &UnknownPermissionError{Name: s}
