@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -86,6 +87,23 @@ func FuzzParseSet(f *testing.F) {
 		if slices.ContainsFunc(names, func(n string) bool { return n != "allow_join" && n != "ask_join" && n != "allow_mod" }) ||
 			!Of(RoomJoin, ModerateAdmit, RoomAskJoin, ModerateMute).Contains(vs) {
 			t.Fatalf("VideoSDKPermissions(%q) = %v: beyond VideoSDK's words", names, vs)
+		}
+	})
+}
+
+// FuzzValidRoleName checks the role-name rule against its statement as a
+// regular expression.
+func FuzzValidRoleName(f *testing.F) {
+	for _, r := range Builtin() {
+		f.Add(r.Name)
+	}
+	for _, s := range []string{"", "Host", "-a", "a-", "a\n", strings.Repeat("a", 65), "é"} {
+		f.Add(s)
+	}
+	rule := regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := ValidRoleName(name), rule.MatchString(name); got != want {
+			t.Fatalf("ValidRoleName(%q) = %v, want %v", name, got, want)
 		}
 	})
 }

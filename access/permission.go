@@ -1,7 +1,10 @@
 // Package access is stagedoor's domain: the permission vocabulary, the role
 // catalog, grants and the policy rules that hold everywhere (room and
 // participant binding, no escalation, development-key limits, anonymous
-// users). It does no I/O.
+// users). It does no I/O and imports nothing of stagedoor: the other
+// packages, the public token library included, take the domain's words
+// from it (key kinds, audiences, user types, lifetime caps, the limits on
+// names and on what a token says about its user).
 package access
 
 import (
@@ -67,11 +70,23 @@ func (p Permission) String() string {
 	return fmt.Sprintf("permission(%d)", uint8(p))
 }
 
+// byLength lists the permissions by the length of their names: parsing,
+// which every token minted and every grant read goes through, then
+// compares a name with at most a few others.
+var byLength = func() (t [32][]Permission) {
+	for p, name := range permissionNames {
+		t[len(name)] = append(t[len(name)], Permission(p))
+	}
+	return t
+}()
+
 // ParsePermission returns the permission named s, or an *UnknownPermissionError.
 func ParsePermission(s string) (Permission, error) {
-	for p, name := range permissionNames {
-		if name == s {
-			return Permission(p), nil
+	if len(s) < len(byLength) {
+		for _, p := range byLength[len(s)] {
+			if permissionNames[p] == s {
+				return p, nil
+			}
 		}
 	}
 	return 0, &UnknownPermissionError{Name: s}

@@ -5,16 +5,24 @@ import (
 	"time"
 )
 
-// KeyKind is the kind of the API key that mints a token.
+// KeyKind is the kind of a key that signs tokens: an API key, production
+// or development, or one of the service's own signing keys. It is the one
+// key kind of stagedoor: the token package, storage and the service all
+// speak it.
 type KeyKind string
 
-// The API key kinds.
+// The key kinds.
 const (
 	Production  KeyKind = "production"
 	Development KeyKind = "development"
+	// Service is the kind of the service's Ed25519 signing keys. What a
+	// token they sign may carry is decided by the kind of the API key it
+	// is issued for.
+	Service KeyKind = "service"
 )
 
-// ParseKeyKind returns the kind named s.
+// ParseKeyKind returns the API key kind named s: production or
+// development.
 func ParseKeyKind(s string) (KeyKind, error) {
 	switch KeyKind(s) {
 	case Production, Development:
@@ -23,11 +31,14 @@ func ParseKeyKind(s string) (KeyKind, error) {
 	return "", &InvalidError{Field: "kind", Detail: fmt.Sprintf("unknown key kind %q (want production or development)", s)}
 }
 
-// Token lifetimes.
+// Token lifetimes, measured as exp - iat.
 const (
-	DefaultTTL        = 10 * time.Minute
-	MinTTL            = time.Second
-	MaxTTL            = 24 * time.Hour
+	DefaultTTL = 10 * time.Minute
+	MinTTL     = time.Second
+	// MaxTTL caps tokens of production keys and of service keys.
+	MaxTTL = 24 * time.Hour
+	// MaxTTLDevelopment caps development tokens: those of development
+	// keys, and any token marked as development.
 	MaxTTLDevelopment = time.Hour
 )
 

@@ -2,7 +2,6 @@ package access
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 )
 
@@ -100,12 +99,33 @@ func Builtin() []Role {
 	return out
 }
 
-var roleName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+// MaxRoleNameLen is the longest role name, in bytes.
+const MaxRoleNameLen = 64
+
+// ValidRoleName reports whether name can name a role: 1 to MaxRoleNameLen
+// lowercase ASCII letters, digits, '.', '_' or '-', beginning with a
+// letter or a digit. Every built-in role has such a name and a custom role
+// must. It is as much as can be checked without an app's catalog: the
+// token package holds minted roles to it.
+func ValidRoleName(name string) bool {
+	if len(name) == 0 || len(name) > MaxRoleNameLen {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateCustom checks a custom role: a lowercase name that is not a
 // built-in one, a rank within [MinRank, MaxRank], and at least one permission.
 func ValidateCustom(r Role) error {
-	if !roleName.MatchString(r.Name) {
+	if !ValidRoleName(r.Name) {
 		return &InvalidError{Field: "name", Detail: fmt.Sprintf("role name %q must be 1-64 lowercase letters, digits, '.', '_' or '-'", r.Name)}
 	}
 	for _, b := range builtins {

@@ -157,3 +157,37 @@ func TestPermissionNames(t *testing.T) {
 		t.Errorf("empty set First() = %v", p)
 	}
 }
+
+func TestValidRoleName(t *testing.T) {
+	for _, r := range Builtin() {
+		if !ValidRoleName(r.Name) {
+			t.Errorf("built-in role %q is not a role name", r.Name)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"stage-manager", true},
+		{"no-such-role", true},
+		{"a", true},
+		{"9lives", true},
+		{"a.b_c-d", true},
+		{strings.Repeat("r", MaxRoleNameLen), true},
+		{"", false},
+		{strings.Repeat("r", MaxRoleNameLen+1), false},
+		{"Host", false},
+		{"HOST", false},
+		{"-host", false},
+		{".host", false},
+		{"_host", false},
+		{"co host", false},
+		{"co/host", false},
+		{"rôle", false},
+		{"host\n", false},
+	} {
+		if got := ValidRoleName(tc.name); got != tc.ok {
+			t.Errorf("ValidRoleName(%q) = %v, want %v", tc.name, got, tc.ok)
+		}
+	}
+}

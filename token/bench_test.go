@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -72,7 +73,7 @@ func BenchmarkMint(b *testing.B) {
 func BenchmarkVerify(b *testing.B) {
 	k := testKeys(b)
 	c := sampleClaims()
-	v := verifier(k.set, token.WithAudience(token.AudienceRTC))
+	v := verifier(k.set, token.WithAudience(access.AudienceRTC))
 	ctx := context.Background()
 	hsTok, edTok := mint(b, k.hs, c), mint(b, k.ed, c)
 	b.Run("HS256", func(b *testing.B) {
@@ -84,7 +85,7 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 	b.Run("golang-jwt-HS256", func(b *testing.B) {
-		p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithAudience(token.AudienceRTC),
+		p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithAudience(string(access.AudienceRTC)),
 			jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(30*time.Second),
 			jwt.WithTimeFunc(func() time.Time { return now }))
 		keyFunc := func(*jwt.Token) (any, error) { return secret, nil }

@@ -3,38 +3,16 @@ package token
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/stagedoor/stagedoor/access"
 )
 
-// Algorithms, audiences, user types and the anonymous subject of the wire
-// format.
+// The signing algorithms.
 const (
 	// HS256 is HMAC-SHA256 with an API key secret.
 	HS256 = "HS256"
 	// EdDSA is Ed25519 with a service signing key.
 	EdDSA = "EdDSA"
-
-	// AudienceRTC is the aud of media (real-time) tokens.
-	AudienceRTC = "rtc"
-	// AudienceAPI is the aud of server-API tokens.
-	AudienceAPI = "api"
-
-	// UserAuthenticated is the user type of a signed-in user.
-	UserAuthenticated = "authenticated"
-	// UserGuest is the user type of a named guest.
-	UserGuest = "guest"
-	// UserAnonymous is the user type of an anonymous user.
-	UserAnonymous = "anonymous"
-	// AnonymousSubject is the sub of tokens for anonymous users.
-	AnonymousSubject = "!anon"
-)
-
-// Maximum token lifetimes, measured as exp - iat.
-const (
-	// MaxTTL caps tokens signed with production and service keys.
-	MaxTTL = 24 * time.Hour
-	// MaxTTLDevelopment caps development tokens: those with dev set or
-	// signed with a Development key.
-	MaxTTLDevelopment = time.Hour
 )
 
 // Header is the JOSE header of a token.
@@ -47,23 +25,26 @@ type Header struct {
 // Claims is the claim set of a token. Times are whole seconds; a zero
 // time means the claim is absent.
 type Claims struct {
-	Issuer    string    // iss; the API key id for HS256 tokens
-	Subject   string    // sub; the user id, or AnonymousSubject
-	Audience  string    // aud; AudienceRTC or AudienceAPI
-	ID        string    // jti; unique token id, required
-	App       string    // app; the app id, optional
-	IssuedAt  time.Time // iat; required
-	NotBefore time.Time // nbf; optional
-	ExpiresAt time.Time // exp; required
-	Grants    Grants    // grants
-	User      *User     // user; nil when absent
-	Dev       bool      // dev; set on development tokens
+	Issuer    string          // iss; the API key id for HS256 tokens
+	Subject   string          // sub; the user id, or access.AnonymousSubject
+	Audience  access.Audience // aud; access.AudienceRTC or access.AudienceAPI
+	ID        string          // jti; unique token id, required
+	App       string          // app; the app id, optional
+	IssuedAt  time.Time       // iat; required
+	NotBefore time.Time       // nbf; optional
+	ExpiresAt time.Time       // exp; required
+	Grants    Grants          // grants
+	User      *User           // user; nil when absent
+	Dev       bool            // dev; set on development tokens
 }
 
-// Grants is what a token lets its holder do.
+// Grants is what a token lets its holder do, as the token spells it;
+// GrantsOf reads it in the access package's terms.
 type Grants struct {
-	Role string // role name
-	// Permissions are the resolved permission names, sorted and unique.
+	// Role is the name of the role the grants were resolved from.
+	Role string
+	// Permissions are the resolved permission names of access's
+	// vocabulary, sorted and unique.
 	Permissions []string
 	// Rooms limits the token to these rooms. Nil means any room of the
 	// app; a non-nil empty slice is invalid.
@@ -71,10 +52,11 @@ type Grants struct {
 	Participant string // participant identity in the room, optional
 }
 
-// User describes the person a token was issued to.
+// User describes the person a token was issued to. Its JSON encoding is
+// the token's user claim.
 type User struct {
-	Type     string          // UserAuthenticated, UserGuest or UserAnonymous
-	Name     string          // display name, optional
-	Image    string          // image URL, optional
-	Metadata json.RawMessage // any JSON value, optional
+	Type     access.UserType `json:"type"`               // access.Authenticated, GuestUser or Anonymous
+	Name     string          `json:"name,omitempty"`     // display name, optional
+	Image    string          `json:"image,omitempty"`    // image URL, optional
+	Metadata json.RawMessage `json:"metadata,omitempty"` // any JSON value, optional
 }

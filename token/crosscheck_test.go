@@ -11,6 +11,7 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -41,7 +42,7 @@ func TestOthersVerifyOurs(t *testing.T) {
 	if !ok {
 		t.Fatal("JWKS key is not an Ed25519 public key")
 	}
-	opts := []jwt.ParserOption{jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithAudience(token.AudienceRTC), jwt.WithExpirationRequired()}
+	opts := []jwt.ParserOption{jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithAudience(string(access.AudienceRTC)), jwt.WithExpirationRequired()}
 
 	t.Run("golang-jwt HS256", func(t *testing.T) {
 		var got jwtClaims
@@ -109,7 +110,7 @@ func checkJOSE(t *testing.T, got *joseClaims, c *token.Claims, iss string) {
 	if err := got.Claims.ValidateWithLeeway(josejwt.Expected{Time: now}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got.Issuer != iss || got.Subject != c.Subject || got.Aud != c.Audience || got.ID != c.ID ||
+	if got.Issuer != iss || got.Subject != c.Subject || got.Aud != string(c.Audience) || got.ID != c.ID ||
 		!got.Expiry.Time().Equal(c.ExpiresAt) || got.App != c.App ||
 		!reflect.DeepEqual(got.Grants, jwtGrants(c.Grants)) || !reflect.DeepEqual(*got.User, jwtUser(*c.User)) {
 		t.Fatalf("claims differ: %+v", got)
@@ -120,7 +121,7 @@ func TestWeVerifyTheirs(t *testing.T) {
 	k := testKeys(t)
 	c := sampleClaims()
 	priv := edPrivate(t, k.ed)
-	v := verifier(k.set, token.WithAudience(token.AudienceRTC))
+	v := verifier(k.set, token.WithAudience(access.AudienceRTC))
 
 	golangJWT := func(method jwt.SigningMethod, kid, iss string, key any) string {
 		t.Helper()
@@ -146,7 +147,7 @@ func TestWeVerifyTheirs(t *testing.T) {
 				Expiry: josejwt.NewNumericDate(c.ExpiresAt), NotBefore: josejwt.NewNumericDate(c.NotBefore),
 				IssuedAt: josejwt.NewNumericDate(c.IssuedAt),
 			},
-			Aud: c.Audience, App: c.App, Grants: j.Grants, User: j.User,
+			Aud: string(c.Audience), App: c.App, Grants: j.Grants, User: j.User,
 		}).Serialize()
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
+
+	"github.com/stagedoor/stagedoor/access"
 )
 
 // claimNames are the top-level claims, in the order of their bits.
@@ -164,7 +166,9 @@ func parseClaims(s string, strs *[]string) (*Claims, error) {
 		case claimSub:
 			c.Subject, err = d.str()
 		case claimAud:
-			c.Audience, err = d.str()
+			var aud string
+			aud, err = d.str()
+			c.Audience = access.Audience(aud)
 		case claimExp:
 			exp, err = d.date()
 		case claimNbf:
@@ -324,7 +328,9 @@ func (d *scanner) user(u *User) error {
 		switch name {
 		case "type":
 			bit = 1
-			u.Type, err = d.str()
+			var typ string
+			typ, err = d.str()
+			u.Type = access.UserType(typ)
 		case "name":
 			bit = 2
 			u.Name, err = d.str()
@@ -354,8 +360,8 @@ func (d *scanner) user(u *User) error {
 	return nil
 }
 
-func validUserType(t string) bool {
-	return t == UserAuthenticated || t == UserGuest || t == UserAnonymous
+func validUserType(t access.UserType) bool {
+	return t == access.Authenticated || t == access.GuestUser || t == access.Anonymous
 }
 
 // hasDuplicate reports whether names holds a name twice.

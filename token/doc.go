@@ -13,5 +13,23 @@
 // rejected. Every failure is an [*Error] whose Reason says why; use
 // [errors.Is] with the Err values, for example [ErrExpired].
 //
+// # Grants and the access package
+//
+// The package imports stagedoor's pure domain, package access, and nothing
+// else of stagedoor: the key kinds, audiences, user types, lifetime caps
+// and the permission vocabulary are access's, defined there once. [Spec]
+// and [NewClaims] write grants resolved by access into claims, and
+// [GrantsOf] reads a token's grants back in access's terms; the service,
+// the stagedoor CLI and the verifier package all go through them.
+//
+// Mint speaks the vocabulary: it refuses a permission access does not know
+// and a role that is not a role name ([access.ValidRoleName]). It has no
+// role catalog, so a custom role of some app cannot be told from a
+// misspelt one; whoever mints resolves roles against the app's catalog
+// first, as the service does. [Verifier.Verify] checks the format and
+// leaves the vocabulary to GrantsOf, which refuses the same names as
+// malformed: a tool can still show a token with a permission it does not
+// know, but nothing decides access from it.
+//
 // The format is described in docs/tokens.md of the stagedoor repository.
 package token

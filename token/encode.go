@@ -9,7 +9,7 @@ func appendClaims(b []byte, c *Claims, iss string, dev bool, perms []string) []b
 	b = append(b, '{')
 	b = appendMember(b, `"iss":`, iss)
 	b = appendMember(b, `"sub":`, c.Subject)
-	b = appendMember(b, `"aud":`, c.Audience)
+	b = appendMember(b, `"aud":`, string(c.Audience))
 	b = append(b, `"exp":`...)
 	b = strconv.AppendInt(b, c.ExpiresAt.Unix(), 10)
 	if !c.NotBefore.IsZero() {
@@ -52,7 +52,7 @@ func appendClaims(b []byte, c *Claims, iss string, dev bool, perms []string) []b
 	b = append(b, '}')
 	if u := c.User; u != nil {
 		b = append(b, `,"user":{"type":`...)
-		b = appendString(b, u.Type)
+		b = appendString(b, string(u.Type))
 		if u.Name != "" {
 			b = append(b, `,"name":`...)
 			b = appendString(b, u.Name)

@@ -8,14 +8,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
 // fuzzSigners returns fixed keys, so that tokens in the corpus stay valid.
 func fuzzSigners(t testing.TB) (map[string]*token.Key, *token.KeySet) {
 	t.Helper()
-	hs, err := token.NewHMACKey("api_key_prod", secret, token.Production)
+	hs, err := token.NewHMACKey("api_key_prod", secret, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +34,16 @@ func fuzzSigners(t testing.TB) (map[string]*token.Key, *token.KeySet) {
 
 // FuzzVerify feeds arbitrary tokens to Verify. Whatever it accepts must
 // mint again, with the same key, into a token that verifies to the same
-// claims.
+// claims, unless its grants step outside the vocabulary: then Mint and
+// GrantsOf both refuse them.
 func FuzzVerify(f *testing.F) {
 	signers, set := fuzzSigners(f)
 	f.Add(mint(f, signers["api_key_prod"], sampleClaims()))
 	f.Add(mint(f, signers["ed_fuzz"], sampleClaims()))
 	f.Add(forge(f, hsHeader, body(`,"user":{"type":"guest","metadata":[{"a":"\u00e9"}]},"grants":{"rooms":["r"]}`), secret))
 	f.Add(forge(f, hsHeader, body(`,"dev":true,"x":{"y":[]}`), secret))
+	f.Add(forge(f, hsHeader, body(`,"grants":{"role":"no-such-role","permissions":["consume","produce.camrea"]}`), secret))
+	f.Add(forge(f, hsHeader, body(`,"grants":{"role":"HOST","permissions":["consume"]}`), secret))
 	f.Add("e30.e30.")
 	v := verifier(set)
 	f.Fuzz(func(t *testing.T, tok string) {
@@ -54,6 +59,9 @@ func FuzzVerify(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Inspect rejects a verified token: %v", err)
 		}
+		if outsideVocabulary(t, signers[h.Kid], c) {
+			return
+		}
 		again, err := verify(v, mint(t, signers[h.Kid], c))
 		if err != nil {
 			t.Fatalf("re-minted token rejected: %v", err)
@@ -64,9 +72,26 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// outsideVocabulary reports whether c's role or permissions are outside
+// access's vocabulary, which Mint with k refuses as invalid claims exactly
+// when GrantsOf refuses them as malformed. Other faults GrantsOf finds
+// (names that break access.CheckName) are no concern of Mint's.
+func outsideVocabulary(t *testing.T, k *token.Key, c *token.Claims) bool {
+	t.Helper()
+	only := &token.Claims{ID: "j", IssuedAt: now, ExpiresAt: now.Add(time.Minute),
+		Grants: token.Grants{Role: c.Grants.Role, Permissions: c.Grants.Permissions}}
+	_, err := token.GrantsOf(only)
+	_, merr := token.Mint(k, only)
+	if (err != nil) != errors.Is(merr, token.ErrInvalidClaims) {
+		t.Fatalf("GrantsOf says %v of the role and permissions, Mint %v", err, merr)
+	}
+	return err != nil
+}
+
 // FuzzParse builds HS256 tokens from arbitrary header and claims JSON.
 // Whatever Inspect accepts must mint again into the same claims, unless
-// its lifetime is over the cap that Mint enforces.
+// its lifetime is over the cap that Mint enforces or its grants are
+// outside the vocabulary.
 func FuzzParse(f *testing.F) {
 	signers, set := fuzzSigners(f)
 	f.Add(hsHeader, body(""))
@@ -74,6 +99,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(`{"alg":"HS256","kid":"api_key_prod","x":null}`, body(`,"user":{"type":"anonymous","name":"\ud83d\ude00\u0000","metadata":-0.5e-3}`))
 	f.Add(`{"alg":"none","kid":"k"}`, `{"exp":253402300799,"iat":0,"jti":"j","EXP":1}`)
 	f.Add(hsHeader, `{"exp":1800003600,"iat":1800000000,"jti":"j","app":"a\"b\\c\n"}`)
+	f.Add(hsHeader, body(`,"grants":{"role":"Host","permissions":["room.join","teleport"]}`))
 	v := verifier(set)
 	f.Fuzz(func(t *testing.T, header, claims string) {
 		tok := forge(t, header, claims, secret)
@@ -83,6 +109,9 @@ func FuzzParse(f *testing.F) {
 			if verr == nil {
 				t.Fatalf("Verify accepts what Inspect rejects: %v", err)
 			}
+			return
+		}
+		if outsideVocabulary(t, signers["ed_fuzz"], c) {
 			return
 		}
 		again, err := token.Mint(signers["ed_fuzz"], c)
@@ -156,7 +185,7 @@ func FuzzParseJWKS(f *testing.F) {
 		keys := got.Keys()
 		ids := map[string]bool{}
 		for _, k := range keys {
-			if k.Algorithm() != token.EdDSA || k.Kind() != token.Service || len(k.PublicKey()) != ed25519.PublicKeySize {
+			if k.Algorithm() != token.EdDSA || k.Kind() != access.Service || len(k.PublicKey()) != ed25519.PublicKeySize {
 				t.Fatalf("key %q: %s %v with a %d-byte public key", k.ID(), k.Algorithm(), k.Kind(), len(k.PublicKey()))
 			}
 			if _, err := k.PrivateJWK(); err == nil {
@@ -200,7 +229,7 @@ func FuzzParseJWK(f *testing.F) {
 			}
 			return
 		}
-		if k.Algorithm() != token.EdDSA || k.Kind() != token.Service || len(k.PublicKey()) != ed25519.PublicKeySize {
+		if k.Algorithm() != token.EdDSA || k.Kind() != access.Service || len(k.PublicKey()) != ed25519.PublicKeySize {
 			t.Fatalf("key %q: %s %v with a %d-byte public key", k.ID(), k.Algorithm(), k.Kind(), len(k.PublicKey()))
 		}
 		doc, err := k.PublicJWK()

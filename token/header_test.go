@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -21,7 +22,7 @@ func forgeEd(header, claims string, priv ed25519.PrivateKey) string {
 // algorithms: a member the verifier would ignore could change how another
 // implementation reads the token.
 func TestHeaderMembers(t *testing.T) {
-	hs, err := token.NewHMACKey("api_key_prod", secret, token.Production)
+	hs, err := token.NewHMACKey("api_key_prod", secret, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -21,7 +22,7 @@ var secret = []byte("0123456789abcdef0123456789abcdef-secret")
 func sampleClaims() *token.Claims {
 	return &token.Claims{
 		Subject:   "user_2f9a81c4",
-		Audience:  token.AudienceRTC,
+		Audience:  access.AudienceRTC,
 		ID:        "tok_8d1e6b0f5a2c4e79",
 		App:       "app_live_42",
 		IssuedAt:  now,
@@ -30,14 +31,14 @@ func sampleClaims() *token.Claims {
 		Grants: token.Grants{
 			Role: "speaker",
 			Permissions: []string{
-				"chat.send", "data.publish", "media.publish.audio", "media.publish.video",
-				"media.subscribe", "room.join", "room.list", "screen.share",
+				"consume", "data.receive", "data.send", "metadata.update",
+				"produce.camera", "produce.microphone", "produce.screen", "room.join",
 			},
 			Rooms:       []string{"lobby", "stage-1"},
 			Participant: "alice-web-1",
 		},
 		User: &token.User{
-			Type:     token.UserAuthenticated,
+			Type:     access.Authenticated,
 			Name:     "Alice Example",
 			Image:    "https://cdn.example.com/u/alice.png",
 			Metadata: json.RawMessage(`{"team":"blue","level":3}`),
@@ -52,11 +53,11 @@ type keys struct {
 
 func testKeys(t testing.TB) keys {
 	t.Helper()
-	hs, err := token.NewHMACKey("api_key_prod", secret, token.Production)
+	hs, err := token.NewHMACKey("api_key_prod", secret, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := token.NewHMACKey("api_key_dev", []byte("development-secret-0123456789abcdef"), token.Development)
+	dev, err := token.NewHMACKey("api_key_dev", []byte("development-secret-0123456789abcdef"), access.Development)
 	if err != nil {
 		t.Fatal(err)
 	}

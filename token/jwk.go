@@ -60,8 +60,8 @@ func (s *KeySet) JWKS() ([]byte, error) {
 }
 
 // ParseJWK parses a public or private Ed25519 JWK, as written by PublicJWK
-// or PrivateJWK, into a Service key. kid is required; alg and use, when
-// present, must be EdDSA and sig.
+// or PrivateJWK, into an access.Service key. kid is required; alg and use,
+// when present, must be EdDSA and sig.
 func ParseJWK(data []byte) (*Key, error) {
 	var j jose.JSONWebKey
 	if err := j.UnmarshalJSON(data); err != nil {

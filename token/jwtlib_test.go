@@ -5,6 +5,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -31,7 +32,7 @@ type jwtGrants struct {
 }
 
 type jwtUser struct {
-	Type     string          `json:"type"`
+	Type     access.UserType `json:"type"`
 	Name     string          `json:"name,omitempty"`
 	Image    string          `json:"image,omitempty"`
 	Metadata json.RawMessage `json:"metadata,omitempty"`
@@ -46,7 +47,7 @@ func toJWT(c *token.Claims, iss string) *jwtClaims {
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    iss,
 			Subject:   c.Subject,
-			Audience:  jwt.ClaimStrings{c.Audience},
+			Audience:  jwt.ClaimStrings{string(c.Audience)},
 			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
 			NotBefore: jwt.NewNumericDate(c.NotBefore),
 			IssuedAt:  jwt.NewNumericDate(c.IssuedAt),

@@ -6,41 +6,21 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
+
+	"github.com/stagedoor/stagedoor/access"
 )
-
-// KeyKind says what a key is for and which lifetime cap applies to it.
-type KeyKind int
-
-// Key kinds. Production and Development keys are HS256 API keys; Service
-// keys are Ed25519 signing keys.
-const (
-	Production KeyKind = iota + 1
-	Development
-	Service
-)
-
-// String returns "production", "development" or "service".
-func (k KeyKind) String() string {
-	switch k {
-	case Production:
-		return "production"
-	case Development:
-		return "development"
-	case Service:
-		return "service"
-	}
-	return "unknown"
-}
 
 // MinSecretSize is the minimum length in bytes of an HS256 secret.
 const MinSecretSize = 32
 
 // Key is a signing or verification key: an HS256 API key secret, an
-// Ed25519 private key, or an Ed25519 public key (verification only).
-// A Key is immutable and safe for concurrent use.
+// Ed25519 private key, or an Ed25519 public key (verification only). Its
+// kind says which lifetime cap its tokens are held to: HS256 keys are
+// access.Production or access.Development API keys, Ed25519 keys are
+// access.Service keys. A Key is immutable and safe for concurrent use.
 type Key struct {
 	id     string
-	kind   KeyKind
+	kind   access.KeyKind
 	alg    string
 	header string // base64url JOSE header written by Mint
 	// ipad and opad are the HMAC key blocks XORed with 0x36 and 0x5c.
@@ -50,11 +30,11 @@ type Key struct {
 }
 
 // NewHMACKey returns an HS256 API key with the given key id. Its kind must
-// be Production or Development and its secret at least MinSecretSize
-// bytes. The key id is a non-empty printable ASCII string of at most 256
-// bytes without quote or backslash.
-func NewHMACKey(id string, secret []byte, kind KeyKind) (*Key, error) {
-	if kind != Production && kind != Development {
+// be access.Production or access.Development and its secret at least
+// MinSecretSize bytes. The key id is a non-empty printable ASCII string of
+// at most 256 bytes without quote or backslash.
+func NewHMACKey(id string, secret []byte, kind access.KeyKind) (*Key, error) {
+	if kind != access.Production && kind != access.Development {
 		return nil, newError(ErrInvalidKey, "HS256 keys must be production or development keys")
 	}
 	if len(secret) < MinSecretSize {
@@ -78,12 +58,13 @@ func NewHMACKey(id string, secret []byte, kind KeyKind) (*Key, error) {
 	return k, nil
 }
 
-// NewEd25519Key returns a Service signing key with the given key id.
+// NewEd25519Key returns an access.Service signing key with the given key
+// id.
 func NewEd25519Key(id string, priv ed25519.PrivateKey) (*Key, error) {
 	if len(priv) != ed25519.PrivateKeySize {
 		return nil, newError(ErrInvalidKey, "bad Ed25519 private key size")
 	}
-	k, err := newKey(id, Service, EdDSA)
+	k, err := newKey(id, access.Service, EdDSA)
 	if err != nil {
 		return nil, err
 	}
@@ -92,13 +73,13 @@ func NewEd25519Key(id string, priv ed25519.PrivateKey) (*Key, error) {
 	return k, nil
 }
 
-// NewEd25519PublicKey returns a Service verification key with the given
-// key id. It cannot sign.
+// NewEd25519PublicKey returns an access.Service verification key with the
+// given key id. It cannot sign.
 func NewEd25519PublicKey(id string, pub ed25519.PublicKey) (*Key, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, newError(ErrInvalidKey, "bad Ed25519 public key size")
 	}
-	k, err := newKey(id, Service, EdDSA)
+	k, err := newKey(id, access.Service, EdDSA)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +87,7 @@ func NewEd25519PublicKey(id string, pub ed25519.PublicKey) (*Key, error) {
 	return k, nil
 }
 
-// GenerateSigningKey returns a new Ed25519 Service signing key with a
+// GenerateSigningKey returns a new Ed25519 access.Service signing key with a
 // random 128-bit key id, reading randomness from r (crypto/rand if nil).
 func GenerateSigningKey(r io.Reader) (*Key, error) {
 	if r == nil {
@@ -127,7 +108,7 @@ func GenerateSigningKey(r io.Reader) (*Key, error) {
 func (k *Key) ID() string { return k.id }
 
 // Kind returns the kind of the key.
-func (k *Key) Kind() KeyKind { return k.kind }
+func (k *Key) Kind() access.KeyKind { return k.kind }
 
 // Algorithm returns HS256 or EdDSA, the only algorithm the key allows.
 func (k *Key) Algorithm() string { return k.alg }
@@ -146,7 +127,7 @@ func (k *Key) Public() *Key {
 	return &p
 }
 
-func newKey(id string, kind KeyKind, alg string) (*Key, error) {
+func newKey(id string, kind access.KeyKind, alg string) (*Key, error) {
 	if !validKeyID(id) {
 		return nil, newError(ErrInvalidKey, "key id must be 1 to 256 printable ASCII characters without quote or backslash")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -19,10 +20,10 @@ func TestNewKeyRejects(t *testing.T) {
 		name string
 		make func() (*token.Key, error)
 	}{
-		{"short secret", func() (*token.Key, error) { return token.NewHMACKey("k", secret[:31], token.Production) }},
-		{"service HMAC", func() (*token.Key, error) { return token.NewHMACKey("k", secret, token.Service) }},
-		{"empty id", func() (*token.Key, error) { return token.NewHMACKey("", secret, token.Production) }},
-		{"id with quote", func() (*token.Key, error) { return token.NewHMACKey(`a"b`, secret, token.Production) }},
+		{"short secret", func() (*token.Key, error) { return token.NewHMACKey("k", secret[:31], access.Production) }},
+		{"service HMAC", func() (*token.Key, error) { return token.NewHMACKey("k", secret, access.Service) }},
+		{"empty id", func() (*token.Key, error) { return token.NewHMACKey("", secret, access.Production) }},
+		{"id with quote", func() (*token.Key, error) { return token.NewHMACKey(`a"b`, secret, access.Production) }},
 		{"id with space", func() (*token.Key, error) { return token.NewEd25519Key("a b", priv) }},
 		{"long id", func() (*token.Key, error) { return token.NewEd25519PublicKey(strings.Repeat("k", 257), pub) }},
 		{"short private key", func() (*token.Key, error) { return token.NewEd25519Key("k", priv[:32]) }},
@@ -53,7 +54,7 @@ func TestJWK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if loaded.ID() != k.ed.ID() || !loaded.PublicKey().Equal(k.ed.PublicKey()) || loaded.Kind() != token.Service {
+	if loaded.ID() != k.ed.ID() || !loaded.PublicKey().Equal(k.ed.PublicKey()) || loaded.Kind() != access.Service {
 		t.Fatal("private JWK did not load back the same key")
 	}
 	set, err := token.NewKeySet(k.ed.Public())

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/stagedoor/stagedoor/access"
 )
 
 var b64 = base64.RawURLEncoding
@@ -47,10 +49,12 @@ func grow(b []byte, n int) []byte {
 // Mint signs the claims with key and returns the compact token.
 //
 // With an HS256 key, iss is set to the key id (a different non-empty
-// Issuer is an error). With a Development key, dev is set. Permissions are
-// written sorted. The claims must have an ID, IssuedAt and ExpiresAt, with
-// ExpiresAt after IssuedAt by at most MaxTTL, or MaxTTLDevelopment for
-// development tokens. Mint does not modify c.
+// Issuer is an error). With an access.Development key, dev is set.
+// Permissions are written sorted. The claims must have an ID, IssuedAt and
+// ExpiresAt, with ExpiresAt after IssuedAt by at most access.MaxTTL, or
+// access.MaxTTLDevelopment for development tokens. Every permission must
+// be a name of access's vocabulary, and the role, when set, a role name
+// (access.ValidRoleName). Mint does not modify c.
 func Mint(key *Key, c *Claims) (string, error) {
 	if key == nil || (key.alg == EdDSA && key.priv == nil) {
 		return "", newError(ErrInvalidKey, "key cannot sign")
@@ -65,7 +69,7 @@ func Mint(key *Key, c *Claims) (string, error) {
 		}
 		iss = key.id
 	}
-	dev := c.Dev || key.kind == Development
+	dev := c.Dev || key.kind == access.Development
 	perms, err := checkClaims(c, dev)
 	if err != nil {
 		return "", err
@@ -161,15 +165,18 @@ func checkClaims(c *Claims, dev bool) ([]string, error) {
 			return nil, newError(ErrInvalidClaims, "duplicate permission")
 		}
 	}
+	if _, fault := vocabulary(g); fault != "" {
+		return nil, newError(ErrInvalidClaims, fault)
+	}
 	return perms, nil
 }
 
 // checkLifetime reports exp - iat above the cap; both are valid dates, so
 // the difference cannot overflow.
 func checkLifetime(iat, exp int64, dev bool) error {
-	limit := int64(MaxTTL.Seconds())
+	limit := int64(access.MaxTTL.Seconds())
 	if dev {
-		limit = int64(MaxTTLDevelopment.Seconds())
+		limit = int64(access.MaxTTLDevelopment.Seconds())
 	}
 	if exp-iat > limit {
 		return newError(ErrLifetimeTooLong, "exp - iat exceeds the maximum TTL")
@@ -181,7 +188,7 @@ func validDate(t int64) bool { return t >= 0 && t <= maxDate }
 
 func validStrings(c *Claims) bool {
 	ok := utf8.ValidString(c.Issuer) && utf8.ValidString(c.Subject) &&
-		utf8.ValidString(c.Audience) && utf8.ValidString(c.ID) &&
+		utf8.ValidString(string(c.Audience)) && utf8.ValidString(c.ID) &&
 		utf8.ValidString(c.App) && utf8.ValidString(c.Grants.Role) &&
 		utf8.ValidString(c.Grants.Participant)
 	for _, s := range c.Grants.Permissions {
@@ -191,7 +198,7 @@ func validStrings(c *Claims) bool {
 		ok = ok && utf8.ValidString(s)
 	}
 	if u := c.User; u != nil {
-		ok = ok && utf8.ValidString(u.Type) && utf8.ValidString(u.Name) && utf8.ValidString(u.Image)
+		ok = ok && utf8.ValidString(u.Name) && utf8.ValidString(u.Image)
 	}
 	return ok
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -26,12 +27,18 @@ func TestMintRejects(t *testing.T) {
 		{"exp before iat", k.ed, func(c *token.Claims) { c.ExpiresAt = c.IssuedAt.Add(-time.Second) }, token.ErrInvalidClaims},
 		{"negative time", k.ed, func(c *token.Claims) { c.IssuedAt = time.Unix(-1, 0) }, token.ErrInvalidClaims},
 		{"far future", k.ed, func(c *token.Claims) { c.ExpiresAt = time.Unix(1<<62, 0) }, token.ErrInvalidClaims},
-		{"over 24h", k.hs, func(c *token.Claims) { c.ExpiresAt = c.IssuedAt.Add(token.MaxTTL + time.Second) }, token.ErrLifetimeTooLong},
-		{"dev key over 1h", k.dev, func(c *token.Claims) { c.ExpiresAt = c.IssuedAt.Add(token.MaxTTLDevelopment + time.Second) }, token.ErrLifetimeTooLong},
+		{"over 24h", k.hs, func(c *token.Claims) { c.ExpiresAt = c.IssuedAt.Add(access.MaxTTL + time.Second) }, token.ErrLifetimeTooLong},
+		{"dev key over 1h", k.dev, func(c *token.Claims) { c.ExpiresAt = c.IssuedAt.Add(access.MaxTTLDevelopment + time.Second) }, token.ErrLifetimeTooLong},
 		{"dev claim over 1h", k.ed, func(c *token.Claims) { c.Dev = true; c.ExpiresAt = c.IssuedAt.Add(2 * time.Hour) }, token.ErrLifetimeTooLong},
 		{"empty rooms", k.hs, func(c *token.Claims) { c.Grants.Rooms = []string{} }, token.ErrInvalidClaims},
 		{"duplicate room", k.hs, func(c *token.Claims) { c.Grants.Rooms = []string{"a", "a"} }, token.ErrInvalidClaims},
-		{"duplicate permission", k.hs, func(c *token.Claims) { c.Grants.Permissions = []string{"b", "a", "b"} }, token.ErrInvalidClaims},
+		{"duplicate permission", k.hs, func(c *token.Claims) { c.Grants.Permissions = []string{"consume", "room.join", "consume"} }, token.ErrInvalidClaims},
+		{"misspelt permission", k.hs, func(c *token.Claims) { c.Grants.Permissions = []string{"produce.camrea"} }, token.ErrInvalidClaims},
+		{"permission of another vocabulary", k.ed, func(c *token.Claims) { c.Grants.Permissions = []string{"allow_join", "room.join"} }, token.ErrInvalidClaims},
+		{"permission in capitals", k.hs, func(c *token.Claims) { c.Grants.Permissions = []string{"Room.Join"} }, token.ErrInvalidClaims},
+		{"role in capitals", k.hs, func(c *token.Claims) { c.Grants.Role = "HOST" }, token.ErrInvalidClaims},
+		{"role with a space", k.ed, func(c *token.Claims) { c.Grants.Role = "no such role" }, token.ErrInvalidClaims},
+		{"role too long", k.hs, func(c *token.Claims) { c.Grants.Role = strings.Repeat("r", access.MaxRoleNameLen+1) }, token.ErrInvalidClaims},
 		{"empty permission", k.hs, func(c *token.Claims) { c.Grants.Permissions = []string{""} }, token.ErrInvalidClaims},
 		{"bad user type", k.hs, func(c *token.Claims) { c.User.Type = "" }, token.ErrInvalidClaims},
 		{"invalid UTF-8", k.hs, func(c *token.Claims) { c.Subject = "\xff" }, token.ErrInvalidClaims},
@@ -56,7 +63,7 @@ func TestMintRejects(t *testing.T) {
 func TestMintNormalizes(t *testing.T) {
 	k := testKeys(t)
 	c := sampleClaims()
-	c.Grants.Permissions = []string{"room.join", "chat.send"}
+	c.Grants.Permissions = []string{"room.join", "consume"}
 	c.User.Metadata = json.RawMessage(" {\"x\": [1, 2]}\n")
 	c.User.Name = "Zoë \"Z\" <\u2028>\x01"
 	c.IssuedAt = now.Add(900 * time.Millisecond)
@@ -68,7 +75,7 @@ func TestMintNormalizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(got.Grants.Permissions, ",") != "chat.send,room.join" {
+	if strings.Join(got.Grants.Permissions, ",") != "consume,room.join" {
 		t.Fatalf("permissions = %v, want sorted", got.Grants.Permissions)
 	}
 	if string(got.User.Metadata) != `{"x": [1, 2]}` {
@@ -121,4 +128,22 @@ func TestMetadataDepth(t *testing.T) {
 	c.User.Metadata = nested(token.MaxDepth + 1)
 	_, err := token.Mint(k.hs, c)
 	wantErr(t, err, token.ErrInvalidClaims)
+}
+
+// TestMintRoleNames pins what Mint can know of roles without a catalog:
+// any built-in role, any name a custom role could have, or none.
+func TestMintRoleNames(t *testing.T) {
+	k := testKeys(t)
+	names := []string{"", "stage-manager", "no-such-role", strings.Repeat("r", access.MaxRoleNameLen)}
+	for _, r := range access.Builtin() {
+		names = append(names, r.Name)
+	}
+	for _, name := range names {
+		c := sampleClaims()
+		c.Grants.Role = name
+		got, err := verify(verifier(k.set), mint(t, k.hs, c))
+		if err != nil || got.Grants.Role != name {
+			t.Errorf("role %q: %v, %v", name, got, err)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -137,7 +138,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"development rejected", mint(t, k.dev, sampleClaims()), []token.Option{token.RejectDevelopment()}, token.ErrDevelopmentToken},
 		{"wrong issuer", forge(t, hsHeader, `{"iss":"api_key_dev","exp":1800003600,"iat":1800000000,"jti":"j1"}`, secret), nil, token.ErrWrongIssuer},
 		{"missing issuer", forge(t, hsHeader, `{"exp":1800003600,"iat":1800000000,"jti":"j1"}`, secret), nil, token.ErrWrongIssuer},
-		{"wrong audience", good, []token.Option{token.WithAudience(token.AudienceAPI)}, token.ErrWrongAudience},
+		{"wrong audience", good, []token.Option{token.WithAudience(access.AudienceAPI)}, token.ErrWrongAudience},
 		{"expired", forge(t, hsHeader, `{"iss":"api_key_prod","exp":`+date(-31*time.Second)+`,"iat":`+date(-time.Hour)+`,"jti":"j1"}`, secret), nil, token.ErrExpired},
 		{"expired without leeway", forge(t, hsHeader, `{"iss":"api_key_prod","exp":`+date(-time.Second)+`,"iat":`+date(-time.Hour)+`,"jti":"j1"}`, secret), []token.Option{token.WithLeeway(0)}, token.ErrExpired},
 		{"nbf in future", forge(t, hsHeader, body(`,"nbf":`+date(31*time.Second)), secret), nil, token.ErrNotYetValid},

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/stagedoor/stagedoor/access"
 )
 
 // Verification defaults.
@@ -21,7 +23,7 @@ const (
 // Verifier checks tokens. It is safe for concurrent use.
 type Verifier struct {
 	keys      KeyResolver
-	audience  string
+	audience  access.Audience
 	leeway    int64 // seconds
 	now       func() time.Time
 	maxSize   int
@@ -32,7 +34,7 @@ type Verifier struct {
 type Option func(*Verifier)
 
 // WithAudience makes the verifier require aud to equal audience.
-func WithAudience(audience string) Option {
+func WithAudience(audience access.Audience) Option {
 	return func(v *Verifier) { v.audience = audience }
 }
 
@@ -129,7 +131,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 // check applies the checks after the signature to authentic claims.
 func (v *Verifier) check(key *Key, c *Claims) error {
 	iat, exp := c.IssuedAt.Unix(), c.ExpiresAt.Unix()
-	if key.kind == Development && !c.Dev {
+	if key.kind == access.Development && !c.Dev {
 		return malformed("token of a development key without dev claim")
 	}
 	if err := checkLifetime(iat, exp, c.Dev); err != nil {
@@ -142,7 +144,7 @@ func (v *Verifier) check(key *Key, c *Claims) error {
 		return newError(ErrWrongIssuer, "iss of an HS256 token must be its kid")
 	}
 	if v.audience != "" && c.Audience != v.audience {
-		return newError(ErrWrongAudience, "aud "+quote(c.Audience)+", want "+quote(v.audience))
+		return newError(ErrWrongAudience, "aud "+quote(string(c.Audience))+", want "+quote(string(v.audience)))
 	}
 	// Dates are within [0, maxDate] and the leeway is below 2^34 seconds,
 	// so clamping now keeps every sum below in range.

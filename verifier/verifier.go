@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.APIKey != "" && cfg.APISecret != "" {
 		// The key's kind is unknown here; a development key's tokens carry
 		// dev and are held to the development cap by the token package.
-		k, err := token.NewHMACKey(cfg.APIKey, []byte(cfg.APISecret), token.Production)
+		k, err := token.NewHMACKey(cfg.APIKey, []byte(cfg.APISecret), access.Production)
 		if err != nil {
 			return nil, fmt.Errorf("verifier: api secret: %w", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -56,7 +57,7 @@ func wantSuccess(t *testing.T, r result) string {
 }
 
 // hmacKey returns the test API key of kind.
-func hmacKey(t *testing.T, kind token.KeyKind) *token.Key {
+func hmacKey(t *testing.T, kind access.KeyKind) *token.Key {
 	t.Helper()
 	k, err := token.NewHMACKey(testKeyID, []byte(testSecret), kind)
 	if err != nil {
@@ -66,7 +67,7 @@ func hmacKey(t *testing.T, kind token.KeyKind) *token.Key {
 }
 
 // verifyHS256 verifies tok with the test secret.
-func verifyHS256(t *testing.T, tok string, kind token.KeyKind) *token.Claims {
+func verifyHS256(t *testing.T, tok string, kind access.KeyKind) *token.Claims {
 	t.Helper()
 	set, err := token.NewKeySet(hmacKey(t, kind))
 	if err != nil {
@@ -83,7 +84,7 @@ func verifyHS256(t *testing.T, tok string, kind token.KeyKind) *token.Claims {
 func testClaims(iat time.Time, ttl time.Duration) *token.Claims {
 	iat = iat.Truncate(time.Second)
 	return &token.Claims{
-		Subject: "alice", Audience: token.AudienceRTC, ID: "jti-1", App: "app_1",
+		Subject: "alice", Audience: access.AudienceRTC, ID: "jti-1", App: "app_1",
 		IssuedAt: iat, NotBefore: iat, ExpiresAt: iat.Add(ttl),
 		Grants: token.Grants{Role: "viewer", Permissions: []string{"consume", "room.join"}, Rooms: []string{"r1"}, Participant: "p1"},
 	}

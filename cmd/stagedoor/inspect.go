@@ -171,9 +171,9 @@ type inspection struct {
 	ExpiresAt   *time.Time      `json:"expires_at,omitempty"`
 	ExpiresIn   *int64          `json:"expires_in_seconds"`
 	Development bool            `json:"development"`
-	Audience    string          `json:"audience,omitempty"`
+	Audience    access.Audience `json:"audience,omitempty"`
 	Subject     string          `json:"subject,omitempty"`
-	UserType    string          `json:"user_type,omitempty"`
+	UserType    access.UserType `json:"user_type,omitempty"`
 	Role        string          `json:"role,omitempty"`
 	Permissions []string        `json:"permissions"`
 	Unknown     []string        `json:"unknown_permissions,omitempty"`
@@ -199,9 +199,9 @@ func (f *inspectFlags) inspect(ctx context.Context, raw string, keys token.KeyRe
 	}
 	r.describe(c, now, f.leeway)
 	if f.secret != "" {
-		kind := token.Production
+		kind := access.Production
 		if c.Dev {
-			kind = token.Development
+			kind = access.Development
 		}
 		k, err := token.NewHMACKey(h.Kid, []byte(f.secret), kind)
 		if err != nil {
@@ -250,7 +250,7 @@ func (r *inspection) describe(c *token.Claims, now time.Time, leeway time.Durati
 	r.Development = c.Dev
 	r.Audience = c.Audience
 	r.Subject = c.Subject
-	r.UserType = token.UserAuthenticated
+	r.UserType = access.Authenticated
 	if c.User != nil {
 		r.UserType = c.User.Type
 	}

@@ -43,7 +43,7 @@ func (r *inspection) print(w io.Writer) error {
 	if r.Development {
 		fmt.Fprintf(&b, "Development: yes (production verifiers may refuse it)\n")
 	}
-	fmt.Fprintf(&b, "Audience:    %s\n", dash(r.Audience))
+	fmt.Fprintf(&b, "Audience:    %s\n", dash(string(r.Audience)))
 	fmt.Fprintf(&b, "User:        %s (%s)\n", dash(r.Subject), r.UserType)
 	fmt.Fprintf(&b, "Role:        %s\n\n", dash(r.Role))
 

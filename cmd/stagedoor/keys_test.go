@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -89,7 +90,7 @@ func TestInspectEdDSA(t *testing.T) {
 	tok := mintWith(t, key, c)
 	_, other, _ := generateSigning(t)
 	foreign := mintWith(t, other, c)
-	hs := mintWith(t, hmacKey(t, token.Production), c)
+	hs := mintWith(t, hmacKey(t, access.Production), c)
 
 	tests := []struct {
 		name   string

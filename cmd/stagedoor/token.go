@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/stagedoor/stagedoor/access"
@@ -45,14 +44,6 @@ type mintFlags struct {
 	development       bool
 	app               string
 }
-
-// Limits on what a token says about its user, the same as the server's.
-// User ids, participant ids and room names follow access.CheckName.
-const (
-	maxNameLen     = 256
-	maxImageLen    = 2048
-	maxMetadataLen = 4096
-)
 
 func newTokenMintCmd() *cobra.Command {
 	var f mintFlags
@@ -104,7 +95,7 @@ func (f *mintFlags) mint(now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sub, user, err := f.subject(req.User)
+	sub, meta, err := f.subject(req.User)
 	if err != nil {
 		return "", err
 	}
@@ -116,15 +107,10 @@ func (f *mintFlags) mint(now time.Time) (string, error) {
 	if err != nil {
 		return "", ruleError(err)
 	}
-	now = now.Truncate(time.Second)
-	c := &token.Claims{
-		Issuer: key.ID(), Subject: sub, Audience: string(req.Audience), ID: newTokenID(), App: f.app,
-		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(req.TTL),
-		Grants: token.Grants{Role: g.Role, Permissions: g.Permissions.Names(), Rooms: g.Rooms, Participant: g.Participant},
-		User:   user,
-		Dev:    kind == access.Development,
-	}
-	return token.Mint(key, c)
+	return token.Mint(key, token.NewClaims(token.Spec{
+		Issuer: key.ID(), Kind: kind, Subject: sub, Audience: req.Audience, ID: newTokenID(), App: f.app,
+		IssuedAt: now, TTL: req.TTL, Grants: g, Name: f.name, Image: f.image, Metadata: meta,
+	}))
 }
 
 // request turns the flags into an access request for a key of the kind
@@ -179,8 +165,9 @@ func (f *mintFlags) request() (access.Request, access.KeyKind, error) {
 	return req, kind, nil
 }
 
-// subject returns the token's subject and user claim.
-func (f *mintFlags) subject(userType access.UserType) (string, *token.User, error) {
+// subject returns the token's subject and the compacted metadata, and
+// checks what the token says about its user.
+func (f *mintFlags) subject(userType access.UserType) (string, json.RawMessage, error) {
 	sub := f.user
 	if userType == access.Anonymous {
 		if sub != "" && sub != access.AnonymousSubject {
@@ -198,29 +185,22 @@ func (f *mintFlags) subject(userType access.UserType) (string, *token.User, erro
 			return "", nil, usageError("--%s: %s", n.flag, detailOf(err))
 		}
 	}
-	for _, t := range []struct {
-		flag, value string
-		max         int
-	}{{"name", f.name, maxNameLen}, {"image", f.image, maxImageLen}} {
-		if err := checkText(t.flag, t.value, t.max); err != nil {
-			return "", nil, err
-		}
-	}
 	var meta json.RawMessage
 	if f.metadata != "" {
-		if len(f.metadata) > maxMetadataLen {
-			return "", nil, usageError("--metadata is longer than %d bytes", maxMetadataLen)
-		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, []byte(f.metadata)); err != nil {
 			return "", nil, usageError("--metadata must be JSON: %v", err)
 		}
 		meta = buf.Bytes()
 	}
-	if userType == access.Authenticated && f.name == "" && f.image == "" && meta == nil {
-		return sub, nil, nil
+	if err := access.CheckProfile(f.name, f.image, meta); err != nil {
+		var ie *access.InvalidError
+		if errors.As(err, &ie) {
+			return "", nil, usageError("--%s: %s", ie.Field, ie.Detail)
+		}
+		return "", nil, err
 	}
-	return sub, &token.User{Type: string(userType), Name: f.name, Image: f.image, Metadata: meta}, nil
+	return sub, meta, nil
 }
 
 // key returns the HS256 signing key from the flags or the environment.
@@ -239,11 +219,7 @@ func (f *mintFlags) key(kind access.KeyKind) (*token.Key, error) {
 	if sec == "" {
 		return nil, usageError("--api-secret (or STAGEDOOR_API_SECRET) is required")
 	}
-	tk := token.Production
-	if kind == access.Development {
-		tk = token.Development
-	}
-	key, err := token.NewHMACKey(id, []byte(sec), tk)
+	key, err := token.NewHMACKey(id, []byte(sec), kind)
 	if err != nil {
 		var te *token.Error
 		if errors.As(err, &te) && te.Detail != "" {
@@ -261,17 +237,6 @@ func detailOf(err error) string {
 		return ie.Detail
 	}
 	return err.Error()
-}
-
-// checkText refuses a flag value that is too long or not printable UTF-8.
-func checkText(flag, s string, maxLen int) error {
-	if len(s) > maxLen {
-		return usageError("--%s is longer than %d bytes", flag, maxLen)
-	}
-	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return usageError("--%s must be printable UTF-8", flag)
-	}
-	return nil
 }
 
 // parseTTL reads a lifetime: a Go duration such as 10m, or whole seconds.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -43,7 +44,7 @@ func TestMint(t *testing.T) {
 				want(t, "participant", c.Grants.Participant, "alice-laptop")
 				want(t, "sub", c.Subject, "alice")
 				want(t, "iss", c.Issuer, testKeyID)
-				want(t, "aud", c.Audience, token.AudienceRTC)
+				want(t, "aud", c.Audience, access.AudienceRTC)
 				if c.User != nil || c.Dev || c.App != "" {
 					t.Errorf("user %+v, dev %v, app %q: want none", c.User, c.Dev, c.App)
 				}
@@ -79,7 +80,7 @@ func TestMint(t *testing.T) {
 				if c.User == nil {
 					t.Fatal("no user claim")
 				}
-				want(t, "user type", c.User.Type, token.UserGuest)
+				want(t, "user type", c.User.Type, access.GuestUser)
 				want(t, "name", c.User.Name, "Bob")
 				want(t, "image", c.User.Image, "https://example.com/bob.png")
 				want(t, "metadata", string(c.User.Metadata), `{"team":"blue","seat":4}`)
@@ -92,7 +93,7 @@ func TestMint(t *testing.T) {
 				if c.User == nil {
 					t.Fatal("no user claim")
 				}
-				want(t, "user type", c.User.Type, token.UserAuthenticated)
+				want(t, "user type", c.User.Type, access.Authenticated)
 				want(t, "metadata", string(c.User.Metadata), `"vip"`)
 			},
 		},
@@ -100,8 +101,8 @@ func TestMint(t *testing.T) {
 			name: "anonymous watcher bound to a room",
 			args: mintArgs("--user-type", "anonymous", "--role", "viewer", "--room", "launch"),
 			check: func(t *testing.T, c *token.Claims) {
-				want(t, "sub", c.Subject, token.AnonymousSubject)
-				if c.User == nil || c.User.Type != token.UserAnonymous {
+				want(t, "sub", c.Subject, access.AnonymousSubject)
+				if c.User == nil || c.User.Type != access.Anonymous {
 					t.Errorf("user %+v, want type anonymous", c.User)
 				}
 				want(t, "rooms", strings.Join(c.Grants.Rooms, ","), "launch")
@@ -144,7 +145,7 @@ func TestMint(t *testing.T) {
 			name: "server-API token keeps only api permissions",
 			args: mintArgs("--user", "backend", "--role", "contributor", "--audience", "api"),
 			check: func(t *testing.T, c *token.Claims) {
-				want(t, "aud", c.Audience, token.AudienceAPI)
+				want(t, "aud", c.Audience, access.AudienceAPI)
 				want(t, "permissions", strings.Join(c.Grants.Permissions, ","), "api.read")
 			},
 		},
@@ -160,9 +161,9 @@ func TestMint(t *testing.T) {
 			if strings.ContainsAny(tok, " \n") || strings.Count(tok, ".") != 2 {
 				t.Fatalf("stdout %q is not one compact token", out)
 			}
-			kind := token.Production
+			kind := access.Production
 			if tt.dev {
-				kind = token.Development
+				kind = access.Development
 			}
 			tt.check(t, verifyHS256(t, tok, kind))
 			checkWithJWTLib(t, tok)
@@ -190,7 +191,7 @@ func TestMintFromEnvironment(t *testing.T) {
 	t.Setenv("STAGEDOOR_API_KEY", testKeyID)
 	t.Setenv("STAGEDOOR_API_SECRET", testSecret)
 	out := wantSuccess(t, cli(t, "", "token", "mint", "--user", "alice", "--role", "guest"))
-	c := verifyHS256(t, strings.TrimSpace(out), token.Production)
+	c := verifyHS256(t, strings.TrimSpace(out), access.Production)
 	want(t, "iss", c.Issuer, testKeyID)
 }
 
@@ -249,7 +250,7 @@ func TestMintFailures(t *testing.T) {
 }
 
 // want reports a field that differs from what was expected.
-func want(t *testing.T, what, got, expected string) {
+func want[S ~string](t *testing.T, what string, got, expected S) {
 	t.Helper()
 	if got != expected {
 		t.Errorf("%s = %q, want %q", what, got, expected)

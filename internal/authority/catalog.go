@@ -85,16 +85,11 @@ func (a *Authority) openAPIKey(k storage.APIKey) (*apiKeyEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api key %s: %w", k.ID, err)
 	}
-	kind := access.KeyKind(k.Kind)
-	tk := token.Production
-	if kind == access.Development {
-		tk = token.Development
-	}
-	h, err := token.NewHMACKey(k.ID, sec, tk)
+	h, err := token.NewHMACKey(k.ID, sec, k.Kind)
 	if err != nil {
 		return nil, fmt.Errorf("api key %s: %w", k.ID, err)
 	}
-	return &apiKeyEntry{key: k, kind: kind, secret: sec, hmac: h}, nil
+	return &apiKeyEntry{key: k, kind: k.Kind, secret: sec, hmac: h}, nil
 }
 
 // markRevokedKeys applies API key revocations read from the feed at once,
@@ -224,7 +219,7 @@ func (a *Authority) CreateAPIKey(ctx context.Context, actor, app string, kind ac
 	}
 	detail, _ := json.Marshal(map[string]string{"kind": string(kind)})
 	audit := &storage.AuditEntry{Actor: actor, Action: "key.create", AppID: found.ID, Target: id, Detail: detail}
-	k := storage.APIKey{ID: id, AppID: found.ID, Kind: storage.APIKeyKind(kind), SecretCiphertext: sealed, CreatedAt: a.now()}
+	k := storage.APIKey{ID: id, AppID: found.ID, Kind: kind, SecretCiphertext: sealed, CreatedAt: a.now()}
 	if err := a.store.CreateAPIKey(ctx, k, audit); err != nil {
 		return NewKey{}, err
 	}

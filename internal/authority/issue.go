@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -42,14 +40,10 @@ type Issued struct {
 	Claims       *token.Claims
 }
 
-// Limits on what a token may carry about its user. User ids, participant
-// ids and room names follow access.CheckName.
-const (
-	maxIDLen       = 128 // token ids
-	maxNameLen     = 256
-	maxImageLen    = 2048
-	maxMetadataLen = 4096
-)
+// maxIDLen is the longest token id. User ids, participant ids and room
+// names follow access.CheckName, what a token says about its user
+// access.CheckProfile.
+const maxIDLen = 128
 
 // minter is who mints: the API key a token traces back to, and what it may
 // give away.
@@ -62,16 +56,6 @@ type minter struct {
 
 func invalid(field, format string, args ...any) error {
 	return &access.InvalidError{Field: field, Detail: fmt.Sprintf(format, args...)}
-}
-
-func checkText(field, s string, maxLen int) error {
-	if len(s) > maxLen {
-		return invalid(field, "longer than %d bytes", maxLen)
-	}
-	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return invalid(field, "must be printable UTF-8")
-	}
-	return nil
 }
 
 // resolve validates req and applies the access rules for m.
@@ -96,19 +80,8 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 	if err := access.CheckName("user_id", sub); err != nil {
 		return nil, err
 	}
-	for _, f := range []struct {
-		field, value string
-		max          int
-	}{{"name", req.Name, maxNameLen}, {"image", req.Image, maxImageLen}} {
-		if err := checkText(f.field, f.value, f.max); err != nil {
-			return nil, err
-		}
-	}
-	if len(req.Metadata) > maxMetadataLen {
-		return nil, invalid("metadata", "longer than %d bytes", maxMetadataLen)
-	}
-	if len(req.Metadata) > 0 && !json.Valid(req.Metadata) {
-		return nil, invalid("metadata", "must be JSON")
+	if err := access.CheckProfile(req.Name, req.Image, req.Metadata); err != nil {
+		return nil, err
 	}
 	if string(req.Metadata) == "null" {
 		req.Metadata = nil
@@ -150,17 +123,10 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.now().Truncate(time.Second)
-	c := &token.Claims{
-		Issuer: m.keyID, Subject: sub, Audience: string(aud), ID: randomID("", 12), App: m.appID,
-		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(ttl),
-		Grants: token.Grants{Role: g.Role, Permissions: g.Permissions.Names(), Rooms: g.Rooms, Participant: g.Participant},
-		Dev:    m.kind == access.Development,
-	}
-	if userType != access.Authenticated || req.Name != "" || req.Image != "" || len(req.Metadata) > 0 {
-		c.User = &token.User{Type: string(userType), Name: req.Name, Image: req.Image, Metadata: req.Metadata}
-	}
-	return c, nil
+	return token.NewClaims(token.Spec{
+		Issuer: m.keyID, Kind: m.kind, Subject: sub, Audience: aud, ID: randomID("", 12), App: m.appID,
+		IssuedAt: a.now(), TTL: ttl, Grants: g, Name: req.Name, Image: req.Image, Metadata: req.Metadata,
+	}), nil
 }
 
 // sign mints c with the current service key and records it in the audit

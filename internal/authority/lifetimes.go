@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
-	"github.com/stagedoor/stagedoor/token"
 )
 
 // How long a refresh token lives; each rotation starts a new one.
@@ -26,7 +25,7 @@ func refreshTTLFor(kind access.KeyKind) time.Duration {
 // stays valid after it is issued: access tokens of every origin (minted by
 // the service, by a partner with its API secret, for guests, for sessions)
 // and key kind, whose lifetime verifiers cap, and refresh tokens.
-const credentialLife = max(token.MaxTTL, token.MaxTTLDevelopment, access.MaxTTL, access.MaxTTLDevelopment, refreshTTL, refreshTTLDev)
+const credentialLife = max(access.MaxTTL, access.MaxTTLDevelopment, refreshTTL, refreshTTLDev)
 
 // revocationExpiry is when a revocation that matches credentials issued up
 // to issuedUpTo may be forgotten: once none of them can still be valid,

@@ -54,7 +54,7 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 			return revocation.Revocation{}, err
 		}
 	case storage.RevocationTokenID:
-		if err := checkText(string(r.Kind), r.Value, maxIDLen); err != nil {
+		if err := access.CheckText(string(r.Kind), r.Value, maxIDLen); err != nil {
 			return revocation.Revocation{}, err
 		}
 	}

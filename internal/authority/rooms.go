@@ -32,11 +32,8 @@ func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest
 	if err := access.CheckName("name", req.Name); err != nil {
 		return storage.Room{}, err
 	}
-	if len(req.Metadata) > maxMetadataLen {
-		return storage.Room{}, invalid("metadata", "longer than %d bytes", maxMetadataLen)
-	}
-	if len(req.Metadata) > 0 && !json.Valid(req.Metadata) {
-		return storage.Room{}, invalid("metadata", "must be JSON")
+	if err := access.CheckMetadata(req.Metadata); err != nil {
+		return storage.Room{}, err
 	}
 	if string(req.Metadata) == "null" {
 		req.Metadata = nil

@@ -3,7 +3,6 @@ package authority
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -98,20 +97,19 @@ func (a *Authority) SessionToken(ctx context.Context, actor Actor, room, id stri
 	if e.kind == access.Development {
 		perms = perms.Minus(access.DevelopmentForbidden)
 	}
-	now := a.now().Truncate(time.Second)
-	ttl := min(access.DefaultTTL, access.MaxTTLFor(e.kind))
-	c := &token.Claims{
-		Issuer: e.key.ID, Subject: s.Subject, Audience: string(access.AudienceRTC), ID: randomID("", 12), App: s.AppID,
-		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(ttl),
-		Grants: token.Grants{Role: s.Role, Permissions: perms.Names(), Rooms: []string{room}, Participant: s.Participant},
-		Dev:    e.kind == access.Development,
+	spec := token.Spec{
+		Issuer: e.key.ID, Kind: e.kind, Subject: s.Subject, Audience: access.AudienceRTC, ID: randomID("", 12), App: s.AppID,
+		IssuedAt: a.now(), TTL: min(access.DefaultTTL, access.MaxTTLFor(e.kind)),
+		Grants: access.Grants{Role: s.Role, Permissions: perms, Rooms: []string{room}, Participant: s.Participant, User: access.Authenticated},
 	}
 	switch {
 	case p.self(s) && p.v.Claims.User != nil:
-		c.User = p.v.Claims.User
+		u := p.v.Claims.User
+		spec.Grants.User, spec.Name, spec.Image, spec.Metadata = u.Type, u.Name, u.Image, u.Metadata
 	case s.Subject == access.AnonymousSubject:
-		c.User = &token.User{Type: string(access.Anonymous)}
+		spec.Grants.User = access.Anonymous
 	}
+	c := token.NewClaims(spec)
 	m := minter{appID: s.AppID, keyID: e.key.ID, kind: e.kind, holder: access.KeyHolder(e.kind), actor: p.name}
 	out, err := a.sign(ctx, m, c)
 	if err != nil {

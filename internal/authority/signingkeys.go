@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/token"
 )
@@ -162,7 +163,7 @@ func (a *Authority) RotateSigningKey(ctx context.Context, actor string) (string,
 	}
 	now := a.now()
 	audit := &storage.AuditEntry{Actor: actor, Action: "signing_key.rotate", Target: cur}
-	publishUntil := now.Add(token.MaxTTL + a.leeway)
+	publishUntil := now.Add(access.MaxTTL + a.leeway)
 	if err := a.store.RotateSigningKeys(ctx, cur, next, now, publishUntil, audit); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return "", &ConflictError{Detail: "signing keys were rotated concurrently; try again"}

@@ -82,6 +82,7 @@ func (a *Authority) checkIssuer(c *token.Claims) error {
 type Introspection struct {
 	Active bool
 	Claims *token.Claims
+	Grants access.Grants
 }
 
 // Introspect tells an app's backend whether a token of that app is active.
@@ -91,5 +92,5 @@ func (a *Authority) Introspect(ctx context.Context, caller Caller, raw string) I
 	if err != nil || v.Claims.App != caller.AppID {
 		return Introspection{}
 	}
-	return Introspection{Active: true, Claims: v.Claims}
+	return Introspection{Active: true, Claims: v.Claims, Grants: v.Grants}
 }

@@ -3,8 +3,12 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -315,7 +319,7 @@ func (s *testServer) otherApp(t *testing.T) authority.NewKey {
 // partnerToken mints c as HS256 with key's secret, the way a partner
 // backend does; c's ID and times default to a fresh id and ten minutes of
 // life from now. kind is the kind the partner's signing key claims.
-func (s *testServer) partnerToken(t *testing.T, key authority.NewKey, kind token.KeyKind, c token.Claims) string {
+func (s *testServer) partnerToken(t *testing.T, key authority.NewKey, kind access.KeyKind, c token.Claims) string {
 	t.Helper()
 	k, err := token.NewHMACKey(key.APIKey, []byte(key.Secret), kind)
 	if err != nil {
@@ -336,4 +340,20 @@ func (s *testServer) partnerToken(t *testing.T, key authority.NewKey, kind token
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// foreignToken signs grants, a JSON object, into an HS256 token of key for
+// alice, valid for ten minutes from now, the way a partner backend using
+// another JWT library does: nothing holds it to the vocabulary, as
+// token.Mint would.
+func (s *testServer) foreignToken(t *testing.T, key authority.NewKey, grants string) string {
+	t.Helper()
+	now := s.clock.Now().Unix()
+	claims := fmt.Sprintf(`{"iss":%q,"sub":"alice","iat":%d,"exp":%d,"jti":"partner-%s","grants":%s}`,
+		key.APIKey, now, now+600, rand.Text(), grants)
+	enc := base64.RawURLEncoding
+	input := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT","kid":"`+key.APIKey+`"}`)) + "." + enc.EncodeToString([]byte(claims))
+	mac := hmac.New(sha256.New, []byte(key.Secret))
+	mac.Write([]byte(input))
+	return input + "." + enc.EncodeToString(mac.Sum(nil))
 }

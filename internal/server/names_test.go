@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -91,12 +92,12 @@ func TestPartnerTokenNames(t *testing.T) {
 			{"rooms", token.Claims{Subject: "alice", Grants: token.Grants{Role: "viewer", Permissions: perms, Rooms: []string{"stage", bad.name}}}},
 		} {
 			t.Run(bad.class+"/"+tc.claim, func(t *testing.T) {
-				tok := s.partnerToken(t, s.prod, token.Production, tc.c)
+				tok := s.partnerToken(t, s.prod, access.Production, tc.c)
 				wantProblem(t, s.verify(t, tok, "", "consume"), http.StatusUnauthorized, "malformed")
 			})
 		}
 	}
-	ok := s.partnerToken(t, s.prod, token.Production, token.Claims{Subject: "Alice Example", Grants: token.Grants{Role: "viewer", Permissions: perms, Rooms: []string{"q?a#1"}}})
+	ok := s.partnerToken(t, s.prod, access.Production, token.Claims{Subject: "Alice Example", Grants: token.Grants{Role: "viewer", Permissions: perms, Rooms: []string{"q?a#1"}}})
 	s.wantAllowed(t, ok, "q?a#1", "consume")
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/problem"
+	"github.com/stagedoor/stagedoor/token"
 )
 
 type verifyRequest struct {
@@ -19,14 +19,24 @@ type verifyRequest struct {
 }
 
 type verifyResponse struct {
-	Allowed     bool      `json:"allowed"`
-	Subject     string    `json:"sub"`
-	App         string    `json:"app"`
-	Role        string    `json:"role"`
-	Permissions []string  `json:"permissions"`
-	Rooms       []string  `json:"rooms,omitempty"`
-	Participant string    `json:"participant,omitempty"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	Allowed bool   `json:"allowed"`
+	Subject string `json:"sub"`
+	App     string `json:"app"`
+	grantsView
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// grantsView is a token's grants as the API shows them: read through the
+// claims seam (token.GrantsOf), role and permissions always present.
+type grantsView struct {
+	Role        string   `json:"role"`
+	Permissions []string `json:"permissions"`
+	Rooms       []string `json:"rooms,omitempty"`
+	Participant string   `json:"participant,omitempty"`
+}
+
+func viewOf(g access.Grants) grantsView {
+	return grantsView{Role: g.Role, Permissions: g.Permissions.Names(), Rooms: g.Rooms, Participant: g.Participant}
 }
 
 // verify answers "may this token do permission in room": the question a
@@ -62,9 +72,28 @@ func (s *Server) verifyOnce(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := v.Claims
-	writeJSON(w, http.StatusOK, verifyResponse{Allowed: true, Subject: c.Subject, App: c.App, Role: c.Grants.Role,
-		Permissions: c.Grants.Permissions, Rooms: c.Grants.Rooms, Participant: c.Grants.Participant, ExpiresAt: c.ExpiresAt.UTC()})
+	writeJSON(w, http.StatusOK, verifyResponse{Allowed: true, Subject: c.Subject, App: c.App, grantsView: viewOf(v.Grants), ExpiresAt: c.ExpiresAt.UTC()})
 	return nil
+}
+
+// activeToken is RFC 7662's answer about an active token: its members
+// and stagedoor's claims, with the user claim as the token spells it.
+type activeToken struct {
+	Active    bool            `json:"active"`
+	TokenType string          `json:"token_type"`
+	ClientID  string          `json:"client_id"`
+	Issuer    string          `json:"iss"`
+	Subject   string          `json:"sub"`
+	Audience  access.Audience `json:"aud"`
+	ID        string          `json:"jti"`
+	App       string          `json:"app"`
+	IssuedAt  int64           `json:"iat"`
+	ExpiresAt int64           `json:"exp"`
+	NotBefore *int64          `json:"nbf,omitempty"`
+	Scope     string          `json:"scope"`
+	Grants    grantsView      `json:"grants"`
+	User      *token.User     `json:"user,omitempty"`
+	Dev       bool            `json:"dev,omitempty"`
 }
 
 // introspect is RFC 7662 token introspection for an app's backend.
@@ -82,43 +111,16 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return nil
 	}
-	c := in.Claims
-	out := map[string]any{
-		"active": true, "token_type": "Bearer", "client_id": c.Issuer, "iss": c.Issuer, "sub": c.Subject, "aud": c.Audience,
-		"jti": c.ID, "app": c.App, "iat": c.IssuedAt.Unix(), "exp": c.ExpiresAt.Unix(),
-		"scope": strings.Join(c.Grants.Permissions, " "),
-	}
-	perms := c.Grants.Permissions
-	if perms == nil {
-		perms = []string{}
-	}
-	grants := map[string]any{"role": c.Grants.Role, "permissions": perms}
-	if c.Grants.Rooms != nil {
-		grants["rooms"] = c.Grants.Rooms
-	}
-	if c.Grants.Participant != "" {
-		grants["participant"] = c.Grants.Participant
-	}
-	out["grants"] = grants
+	c, g := in.Claims, viewOf(in.Grants)
+	out := activeToken{Active: true, TokenType: "Bearer", ClientID: c.Issuer, Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience,
+		ID: c.ID, App: c.App, IssuedAt: c.IssuedAt.Unix(), ExpiresAt: c.ExpiresAt.Unix(), Scope: strings.Join(g.Permissions, " "),
+		Grants: g, User: c.User, Dev: c.Dev}
 	if !c.NotBefore.IsZero() {
-		out["nbf"] = c.NotBefore.Unix()
-	}
-	if u := c.User; u != nil {
-		out["user"] = userClaim{Type: u.Type, Name: u.Name, Image: u.Image, Metadata: u.Metadata}
-	}
-	if c.Dev {
-		out["dev"] = true
+		nbf := c.NotBefore.Unix()
+		out.NotBefore = &nbf
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// userClaim is a token's user claim as the token spells it.
-type userClaim struct {
-	Type     string          `json:"type"`
-	Name     string          `json:"name,omitempty"`
-	Image    string          `json:"image,omitempty"`
-	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // introspectBody is RFC 7662's request as JSON.

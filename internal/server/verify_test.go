@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -190,7 +191,7 @@ func TestVerifyPartnerMintedHS256(t *testing.T) {
 
 	t.Run("production key, app omitted or equal", func(t *testing.T) {
 		for _, app := range []string{"", s.app} {
-			tok := s.partnerToken(t, s.prod, token.Production, token.Claims{Subject: "alice", Audience: "rtc", App: app, Grants: grants})
+			tok := s.partnerToken(t, s.prod, access.Production, token.Claims{Subject: "alice", Audience: "rtc", App: app, Grants: grants})
 			if h, _ := claimsOf(t, tok); h.Alg != "HS256" || h.Kid != s.prod.APIKey {
 				t.Fatalf("header = %+v", h)
 			}
@@ -205,32 +206,32 @@ func TestVerifyPartnerMintedHS256(t *testing.T) {
 	t.Run("another app's claim", func(t *testing.T) {
 		other := s.otherApp(t)
 		otherApp := other.App
-		tok := s.partnerToken(t, s.prod, token.Production, token.Claims{Subject: "alice", App: otherApp, Grants: grants})
+		tok := s.partnerToken(t, s.prod, access.Production, token.Claims{Subject: "alice", App: otherApp, Grants: grants})
 		wantProblem(t, s.verify(t, tok, "stage", "consume"), http.StatusUnauthorized, "wrong_app")
 	})
 
 	t.Run("wrong secret", func(t *testing.T) {
 		forged := s.prod
 		forged.Secret = strings.Repeat("f", 43)
-		tok := s.partnerToken(t, forged, token.Production, token.Claims{Subject: "alice", Grants: grants})
+		tok := s.partnerToken(t, forged, access.Production, token.Claims{Subject: "alice", Grants: grants})
 		wantProblem(t, s.verify(t, tok, "stage", "consume"), http.StatusUnauthorized, "bad_signature")
 	})
 
 	t.Run("unknown key id", func(t *testing.T) {
 		ghost := s.prod
 		ghost.APIKey = "sdk_ghost"
-		tok := s.partnerToken(t, ghost, token.Production, token.Claims{Subject: "alice", Grants: grants})
+		tok := s.partnerToken(t, ghost, access.Production, token.Claims{Subject: "alice", Grants: grants})
 		wantProblem(t, s.verify(t, tok, "stage", "consume"), http.StatusUnauthorized, "unknown_key")
 	})
 
 	t.Run("development key must mark dev", func(t *testing.T) {
-		tok := s.partnerToken(t, s.dev, token.Development, token.Claims{Subject: "dora", Grants: grants})
+		tok := s.partnerToken(t, s.dev, access.Development, token.Claims{Subject: "dora", Grants: grants})
 		if _, c := claimsOf(t, tok); !c.Dev {
 			t.Fatal("token.Mint did not mark a development key's token")
 		}
 		s.wantAllowed(t, tok, "stage", "produce.camera")
 		// The same secret posing as a production key leaves dev out.
-		undeclared := s.partnerToken(t, s.dev, token.Production, token.Claims{Subject: "dora", Grants: grants})
+		undeclared := s.partnerToken(t, s.dev, access.Production, token.Claims{Subject: "dora", Grants: grants})
 		if _, c := claimsOf(t, undeclared); c.Dev {
 			t.Fatal("dev set without a development key")
 		}
@@ -238,13 +239,25 @@ func TestVerifyPartnerMintedHS256(t *testing.T) {
 	})
 
 	t.Run("unknown permission in the token", func(t *testing.T) {
-		tok := s.partnerToken(t, s.prod, token.Production, token.Claims{Subject: "alice", Grants: token.Grants{Role: "x", Permissions: []string{"consume", "teleport"}}})
+		tok := s.foreignToken(t, s.prod, `{"role":"x","permissions":["consume","teleport"]}`)
 		wantProblem(t, s.verify(t, tok, "stage", "consume"), http.StatusUnauthorized, "malformed")
+	})
+
+	t.Run("role no app could define", func(t *testing.T) {
+		grants := func(role string) string { return `{"role":` + strconv.Quote(role) + `,"permissions":["consume"]}` }
+		// Without the app's catalog at hand, a role that some app could
+		// define passes, as does no role at all.
+		for _, role := range []string{"no-such-role", ""} {
+			s.wantAllowed(t, s.foreignToken(t, s.prod, grants(role)), "stage", "consume")
+		}
+		for _, role := range []string{"HOST", "co host"} {
+			wantProblem(t, s.verify(t, s.foreignToken(t, s.prod, grants(role)), "stage", "consume"), http.StatusUnauthorized, "malformed")
+		}
 	})
 
 	t.Run("revoked API key", func(t *testing.T) {
 		key := s.newAPIKey(t, access.Production)
-		partner := s.partnerToken(t, key, token.Production, token.Claims{Subject: "alice", Grants: grants})
+		partner := s.partnerToken(t, key, access.Production, token.Claims{Subject: "alice", Grants: grants})
 		service := s.mint(t, &key, map[string]any{"user_id": "alice", "role": "broadcaster"})
 		s.wantAllowed(t, partner, "stage", "consume")
 		s.wantAllowed(t, service, "stage", "consume")

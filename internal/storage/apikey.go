@@ -4,21 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/stagedoor/stagedoor/access"
 )
-
-// APIKeyKind says which environment an API key is for.
-type APIKeyKind string
-
-// The kinds of API key.
-const (
-	APIKeyProduction  APIKeyKind = "production"
-	APIKeyDevelopment APIKeyKind = "development"
-)
-
-// Valid reports whether k is a known kind.
-func (k APIKeyKind) Valid() bool {
-	return k == APIKeyProduction || k == APIKeyDevelopment
-}
 
 // APIKey is a partner backend's credential: the public key string and its
 // secret, encrypted before it reaches the store.
@@ -27,8 +15,8 @@ type APIKey struct {
 	ID string
 	// AppID is the app the key belongs to; the app must exist.
 	AppID string
-	// Kind is production or development.
-	Kind APIKeyKind
+	// Kind is access.Production or access.Development.
+	Kind access.KeyKind
 	// SecretCiphertext is the encrypted secret, opaque to the store.
 	SecretCiphertext []byte
 	// CreatedAt is when the key was created.
@@ -46,7 +34,7 @@ func (k APIKey) Validate() error {
 	if k.ID == "" || k.AppID == "" || len(k.SecretCiphertext) == 0 {
 		return fmt.Errorf("api key needs an id, an app and a secret: %w", ErrInvalid)
 	}
-	if !k.Kind.Valid() {
+	if _, err := access.ParseKeyKind(string(k.Kind)); err != nil {
 		return fmt.Errorf("api key kind %q: %w", k.Kind, ErrInvalid)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
@@ -95,7 +96,7 @@ func scanAPIKey(row scanner) (storage.APIKey, error) {
 	if err := row.Scan(&k.ID, &k.AppID, &kind, &k.SecretCiphertext, &k.CreatedAt, &revoked); err != nil {
 		return storage.APIKey{}, err
 	}
-	k.Kind = storage.APIKeyKind(kind)
+	k.Kind = access.KeyKind(kind)
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.RevokedAt = fromNull(revoked)
 	return k, nil

@@ -23,7 +23,7 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 	if err := ro.Ping(t.Context()); !errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("ping: %v, want storage.ErrUnavailable", err)
 	}
-	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", ExpiresAt: time.Now().Add(time.Hour)}
+	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	audit := &storage.AuditEntry{Actor: "api_key:k", Action: "revocation.create", AppID: "app1", Target: "alice"}
 	if _, err := ro.AddRevocation(t.Context(), rev, audit); !errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("add revocation: %v, want storage.ErrUnavailable", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
@@ -98,7 +99,7 @@ func scanAPIKey(row scanner) (storage.APIKey, error) {
 	if err := row.Scan(&k.ID, &k.AppID, &kind, &k.SecretCiphertext, &created, &revoked); err != nil {
 		return storage.APIKey{}, err
 	}
-	k.Kind = storage.APIKeyKind(kind)
+	k.Kind = access.KeyKind(kind)
 	k.CreatedAt = fromMillis(created)
 	k.RevokedAt = fromNullMillis(revoked)
 	return k, nil

@@ -70,7 +70,7 @@ func TestFullDatabaseIsUnavailable(t *testing.T) {
 	entries := auditCount(t, s)
 
 	audit := &storage.AuditEntry{Actor: "api_key:sdk_0123456789", Action: "revocation.create", AppID: "app1", Target: "alice"}
-	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", ExpiresAt: time.Now().Add(time.Hour)}
+	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	_, err := s.AddRevocation(t.Context(), rev, audit)
 	wantUnavailable(t, "add revocation", err)
 	room := storage.Room{AppID: "app1", Name: "stage", Type: "private", CreatedAt: time.Now()}
@@ -108,7 +108,7 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	oneConnection(t, s, "PRAGMA query_only = 1")
-	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", ExpiresAt: time.Now().Add(time.Hour)}
+	rev := storage.Revocation{AppID: "app1", Kind: storage.RevocationUserID, Value: "alice", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
 	_, err := s.AddRevocation(t.Context(), rev, nil)
 	wantUnavailable(t, "add revocation", err)
 	wantUnavailable(t, "ping", s.Ping(t.Context()))

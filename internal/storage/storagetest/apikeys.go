@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
@@ -11,7 +12,7 @@ func testAPIKeys(t *testing.T, open opener) {
 	t.Run("CreateAndGet", func(t *testing.T) {
 		s := open(t)
 		mustApp(t, s, "app1")
-		want := storage.APIKey{ID: "key1", AppID: "app1", Kind: storage.APIKeyProduction, SecretCiphertext: []byte{0, 1, 2, 255}, CreatedAt: now()}
+		want := storage.APIKey{ID: "key1", AppID: "app1", Kind: access.Production, SecretCiphertext: []byte{0, 1, 2, 255}, CreatedAt: now()}
 		noErr(t, s.CreateAPIKey(t.Context(), want, auditEntry("key.create", "app1", "key1")))
 		got, err := s.GetAPIKey(t.Context(), "key1")
 		noErr(t, err)
@@ -23,7 +24,7 @@ func testAPIKeys(t *testing.T, open opener) {
 	})
 	t.Run("UnknownApp", func(t *testing.T) {
 		s := open(t)
-		err := s.CreateAPIKey(t.Context(), storage.APIKey{ID: "key1", AppID: "nope", Kind: storage.APIKeyProduction, SecretCiphertext: []byte("s")}, auditEntry("key.create", "nope", "key1"))
+		err := s.CreateAPIKey(t.Context(), storage.APIKey{ID: "key1", AppID: "nope", Kind: access.Production, SecretCiphertext: []byte("s")}, auditEntry("key.create", "nope", "key1"))
 		wantErr(t, err, storage.ErrNotFound)
 		_, err = s.GetAPIKey(t.Context(), "key1")
 		wantErr(t, err, storage.ErrNotFound)
@@ -35,7 +36,7 @@ func testAPIKeys(t *testing.T, open opener) {
 		s := open(t)
 		mustApp(t, s, "app1")
 		mustAPIKey(t, s, "app1", "key1")
-		err := s.CreateAPIKey(t.Context(), storage.APIKey{ID: "key1", AppID: "app1", Kind: storage.APIKeyProduction, SecretCiphertext: []byte("s")}, nil)
+		err := s.CreateAPIKey(t.Context(), storage.APIKey{ID: "key1", AppID: "app1", Kind: access.Production, SecretCiphertext: []byte("s")}, nil)
 		wantErr(t, err, storage.ErrAlreadyExists)
 	})
 	t.Run("Invalid", func(t *testing.T) {
@@ -43,8 +44,9 @@ func testAPIKeys(t *testing.T, open opener) {
 		mustApp(t, s, "app1")
 		for _, k := range []storage.APIKey{
 			{ID: "key1", AppID: "app1", Kind: "staging", SecretCiphertext: []byte("s")},
-			{ID: "", AppID: "app1", Kind: storage.APIKeyProduction, SecretCiphertext: []byte("s")},
-			{ID: "key1", AppID: "app1", Kind: storage.APIKeyProduction},
+			{ID: "key1", AppID: "app1", Kind: access.Service, SecretCiphertext: []byte("s")},
+			{ID: "", AppID: "app1", Kind: access.Production, SecretCiphertext: []byte("s")},
+			{ID: "key1", AppID: "app1", Kind: access.Production},
 		} {
 			wantErr(t, s.CreateAPIKey(t.Context(), k, nil), storage.ErrInvalid)
 		}

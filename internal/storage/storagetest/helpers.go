@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
@@ -34,7 +35,7 @@ func mustApp(t *testing.T, s storage.Storage, id string) storage.App {
 // mustAPIKey creates a development API key of an app.
 func mustAPIKey(t *testing.T, s storage.Storage, appID, id string) storage.APIKey {
 	t.Helper()
-	k := storage.APIKey{ID: id, AppID: appID, Kind: storage.APIKeyDevelopment, SecretCiphertext: []byte("sealed-" + id), CreatedAt: now()}
+	k := storage.APIKey{ID: id, AppID: appID, Kind: access.Development, SecretCiphertext: []byte("sealed-" + id), CreatedAt: now()}
 	if err := s.CreateAPIKey(t.Context(), k, nil); err != nil {
 		t.Fatalf("CreateAPIKey(%s): %v", id, err)
 	}
