@@ -3,28 +3,20 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 )
 
 // fail wraps err, an error from the database, with what was being done.
 // When err says the database could not be reached, the result also wraps
 // storage.ErrUnavailable.
 func fail(what string, err error) error {
-	prefix := "postgres"
-	if what != "" {
-		prefix += ": " + what
-	}
-	if unreachable(err) && !errors.Is(err, storage.ErrUnavailable) {
-		return fmt.Errorf("%s: %w: %w", prefix, storage.ErrUnavailable, err)
-	}
-	return fmt.Errorf("%s: %w", prefix, err)
+	return sqldata.Fail("postgres", what, err, unreachable(err))
 }
 
 // unreachable reports whether err means that the database could not be

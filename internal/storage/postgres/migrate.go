@@ -5,13 +5,12 @@ import (
 	"embed"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 )
 
 //go:embed migrations/*.sql
@@ -21,10 +20,6 @@ var migrations embed.FS
 // refuses a schema that is newer still. Nodes migrating at once take turns
 // on an advisory lock keyed by the schema name.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
 	h := fnv.New64a()
 	h.Write([]byte("stagedoor:" + schema))
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
@@ -33,20 +28,5 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
-		goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	current, known, err := p.GetVersions(ctx)
-	if err != nil {
-		return fmt.Errorf("schema version: %w", err)
-	}
-	if current > known {
-		return fmt.Errorf("schema version %d, this build knows up to %d: %w", current, known, storage.ErrSchemaTooNew)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
+	return sqldata.Migrate(ctx, goose.DialectPostgres, db, migrations, goose.WithSessionLocker(locker))
 }

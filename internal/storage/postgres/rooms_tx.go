@@ -8,18 +8,19 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 )
 
-// roomTx is a write transaction on rooms, this backend's roomdata.Writer.
-// Rooms are locked (LockRoom) before their sessions are read, so that
-// writes to a room take turns. Room events are kept until the end of the transaction, then numbered
-// and stored together, so the room_event_seq row stays locked only from
-// then until the commit; one storage.ChangeRoom per room touched carries
-// its newest event.
+// roomTx is a write transaction on rooms, this backend's roomdata.Writer:
+// the shared rows, whose LockRoom locks the room's row before its sessions
+// are read, so that writes to a room take turns, and room events, kept
+// until the end of the transaction, then numbered and stored together, so
+// that the room_event_seq row stays locked only from then until the
+// commit. One storage.ChangeRoom per room touched carries its newest event.
 type roomTx struct {
+	sqldata.RoomTx
 	ctx     context.Context
 	tx      pgx.Tx
-	now     time.Time
 	events  []storage.RoomEvent
 	touched []storage.Change
 }
@@ -28,7 +29,7 @@ type roomTx struct {
 // stores the events fn appended and announces the rooms it touched.
 func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.AuditEntry, fn func(w roomdata.Writer) error) error {
 	return s.write(ctx, audit, func(tx pgx.Tx) ([]storage.Change, error) {
-		w := &roomTx{ctx: ctx, tx: tx, now: stamp(orNow(now))}
+		w := &roomTx{RoomTx: sqldata.NewRoomTx(ctx, dialect, conn{tx}, now), ctx: ctx, tx: tx}
 		if err := fn(w); err != nil {
 			return nil, err
 		}
@@ -39,15 +40,9 @@ func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.Au
 	})
 }
 
-// Now implements roomdata.Writer.
-func (w *roomTx) Now() time.Time { return w.now }
-
-// Stamp implements roomdata.Writer.
-func (w *roomTx) Stamp(t time.Time) time.Time { return stamp(t) }
-
 // Event implements roomdata.Writer: the event is stored by flush.
 func (w *roomTx) Event(appID, room, typ, sessionID string, data []byte) error {
-	w.events = append(w.events, storage.RoomEvent{AppID: appID, Room: room, Type: typ, SessionID: sessionID, Data: data, Time: w.now})
+	w.events = append(w.events, storage.RoomEvent{AppID: appID, Room: room, Type: typ, SessionID: sessionID, Data: data, Time: w.Now()})
 	return w.Touch(appID, room)
 }
 
@@ -95,9 +90,4 @@ func (w *roomTx) flush() error {
 		}
 	}
 	return nil
-}
-
-// querier is a pool or a transaction.
-type querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }

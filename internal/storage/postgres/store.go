@@ -30,6 +30,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/feed"
 	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 )
 
 // Store is a storage.Storage kept in PostgreSQL.
@@ -37,6 +38,8 @@ type Store struct {
 	// Rooms runs the room operations that write, the same on every
 	// backend, in this store's transactions.
 	roomdata.Rooms
+	// Store runs the SQL both backends share on this database.
+	sqldata.Store
 	pool     *pgxpool.Pool
 	hub      *feed.Hub
 	channel  string
@@ -96,6 +99,7 @@ func start(ctx context.Context, pool *pgxpool.Pool, retry *reconnection) (*Store
 	}
 	s := &Store{pool: pool, hub: feed.NewHub(), channel: channelName(schema)}
 	s.Rooms = s.writeRooms
+	s.Store = sqldata.New(dialect, conn{pool}, s.writeTables)
 	l, err := newListener(ctx, pool.Config().ConnConfig, s.channel, s.hub, retry)
 	if err != nil {
 		return nil, err
@@ -149,7 +153,7 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 		return err
 	}
 	if audit != nil {
-		if _, err := appendAudit(ctx, tx, *audit); err != nil {
+		if _, err := sqldata.InsertAudit(ctx, dialect, conn{tx}, *audit); err != nil {
 			return err
 		}
 	}
@@ -164,6 +168,11 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 	return nil
 }
 
+// writeTables is write for the shared SQL.
+func (s *Store) writeTables(ctx context.Context, audit *storage.AuditEntry, fn func(tx sqldata.Querier) ([]storage.Change, error)) error {
+	return s.write(ctx, audit, func(tx pgx.Tx) ([]storage.Change, error) { return fn(conn{tx}) })
+}
+
 // pgCode returns the SQLSTATE of err, or "".
 func pgCode(err error) string {
 	var e *pgconn.PgError
@@ -175,28 +184,3 @@ func pgCode(err error) string {
 
 // isUnique reports whether err is a violated unique constraint.
 func isUnique(err error) bool { return pgCode(err) == "23505" }
-
-// exists reports whether query, selecting one row by args, finds it.
-func exists(ctx context.Context, tx pgx.Tx, query string, args ...any) (bool, error) {
-	var one int
-	err := tx.QueryRow(ctx, query, args...).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fail("", err)
-	}
-	return true, nil
-}
-
-// requireApp returns storage.ErrNotFound if the app does not exist.
-func requireApp(ctx context.Context, tx pgx.Tx, appID string) error {
-	ok, err := exists(ctx, tx, `SELECT 1 FROM apps WHERE id = $1`, appID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("app %q: %w", appID, storage.ErrNotFound)
-	}
-	return nil
-}

@@ -2,9 +2,8 @@ package sqlite
 
 import (
 	"errors"
-	"fmt"
 
-	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -13,14 +12,7 @@ import (
 // When the database could not take the statement for now, the result also
 // wraps storage.ErrUnavailable: see unreachable.
 func fail(what string, err error) error {
-	prefix := "sqlite"
-	if what != "" {
-		prefix += ": " + what
-	}
-	if unreachable(err) && !errors.Is(err, storage.ErrUnavailable) {
-		return fmt.Errorf("%s: %w: %w", prefix, storage.ErrUnavailable, err)
-	}
-	return fmt.Errorf("%s: %w", prefix, err)
+	return sqldata.Fail("sqlite", what, err, unreachable(err))
 }
 
 // unreachable reports whether err means that the database could not be

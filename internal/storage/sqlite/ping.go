@@ -2,9 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 )
 
 // probePad is the size of the row Ping writes: more than a 4 KiB page keeps
@@ -16,11 +16,11 @@ const probePad = 4096
 // that needs a free page and deletes it, and commits: the commit goes
 // through the write-ahead log and its sync like any other.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.write(ctx, nil, func(tx *sql.Tx) ([]storage.Change, error) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO write_probe (pad) VALUES (zeroblob(?))`, probePad); err != nil {
+	return s.write(ctx, nil, func(tx sqldata.Querier) ([]storage.Change, error) {
+		if _, err := tx.Exec(ctx, `INSERT INTO write_probe (pad) VALUES (zeroblob(?))`, probePad); err != nil {
 			return nil, fail("ping", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM write_probe`); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM write_probe`); err != nil {
 			return nil, fail("ping", err)
 		}
 		return nil, nil

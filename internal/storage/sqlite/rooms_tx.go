@@ -7,6 +7,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 )
 
 // roomTx is a write transaction on rooms, this backend's roomdata.Writer:
@@ -15,17 +16,17 @@ import (
 // holds the database's write lock from its start (BEGIN IMMEDIATE), so
 // writes to rooms take turns without row locks.
 type roomTx struct {
+	sqldata.RoomTx
 	ctx   context.Context
-	tx    *sql.Tx
-	now   time.Time
+	tx    sqldata.Querier
 	rooms []storage.Change
 }
 
 // writeRooms runs fn in a write transaction with the audit entry, if any,
 // and announces the rooms it touched once it committed.
 func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.AuditEntry, fn func(w roomdata.Writer) error) error {
-	return s.write(ctx, audit, func(tx *sql.Tx) ([]storage.Change, error) {
-		w := &roomTx{ctx: ctx, tx: tx, now: truncate(orNow(now))}
+	return s.write(ctx, audit, func(tx sqldata.Querier) ([]storage.Change, error) {
+		w := &roomTx{RoomTx: sqldata.NewRoomTx(ctx, dialect, tx, now), ctx: ctx, tx: tx}
 		if err := fn(w); err != nil {
 			return nil, err
 		}
@@ -33,17 +34,11 @@ func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.Au
 	})
 }
 
-// Now implements roomdata.Writer.
-func (w *roomTx) Now() time.Time { return w.now }
-
-// Stamp implements roomdata.Writer.
-func (w *roomTx) Stamp(t time.Time) time.Time { return truncate(t) }
-
 // Event implements roomdata.Writer.
 func (w *roomTx) Event(appID, room, typ, sessionID string, data []byte) error {
 	var seq int64
-	err := w.tx.QueryRowContext(w.ctx, `INSERT INTO room_events (app_id, room, type, session_id, data, occurred_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`, appID, room, typ, sessionID, data, millis(w.now)).Scan(&seq)
+	err := w.tx.QueryRow(w.ctx, `INSERT INTO room_events (app_id, room, type, session_id, data, occurred_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`, appID, room, typ, sessionID, data, w.Now().UnixMilli()).Scan(&seq)
 	if err != nil {
 		return fail("append room event", err)
 	}
@@ -55,7 +50,7 @@ func (w *roomTx) Event(appID, room, typ, sessionID string, data []byte) error {
 // cursor.
 func (w *roomTx) Touch(appID, room string) error {
 	var seq sql.NullInt64
-	err := w.tx.QueryRowContext(w.ctx, `SELECT max(seq) FROM room_events WHERE app_id = ? AND room = ?`, appID, room).Scan(&seq)
+	err := w.tx.QueryRow(w.ctx, `SELECT max(seq) FROM room_events WHERE app_id = ? AND room = ?`, appID, room).Scan(&seq)
 	if err != nil {
 		return fail("room events", err)
 	}
@@ -72,9 +67,4 @@ func (w *roomTx) touch(appID, room string, seq int64) {
 		}
 	}
 	w.rooms = append(w.rooms, storage.Change{Kind: storage.ChangeRoom, AppID: appID, Room: room, Cursor: seq})
-}
-
-// rowQuerier is the database or a transaction.
-type rowQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

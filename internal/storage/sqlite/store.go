@@ -20,6 +20,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/feed"
 	"github.com/stagedoor/stagedoor/internal/storage/internal/roomdata"
+	"github.com/stagedoor/stagedoor/internal/storage/internal/sqldata"
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -29,6 +30,8 @@ type Store struct {
 	// Rooms runs the room operations that write, the same on every
 	// backend, in this store's transactions.
 	roomdata.Rooms
+	// Store runs the SQL both backends share on this database.
+	sqldata.Store
 	db  *sql.DB
 	hub *feed.Hub
 	// writer admits one write transaction of this process at a time.
@@ -67,6 +70,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1)}
 	s.Rooms = s.writeRooms
+	s.Store = sqldata.New(dialect, conn{db}, s.write)
 	return s, nil
 }
 
@@ -119,7 +123,7 @@ func (s *Store) Changes(ctx context.Context) (<-chan storage.Change, error) {
 
 // write runs fn in a write transaction together with the audit entry, if
 // any, and publishes the changes fn returns once the transaction committed.
-func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx *sql.Tx) ([]storage.Change, error)) error {
+func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx sqldata.Querier) ([]storage.Change, error)) error {
 	if audit != nil {
 		if err := audit.Validate(); err != nil {
 			return err
@@ -135,9 +139,9 @@ func (s *Store) write(ctx context.Context, audit *storage.AuditEntry, fn func(tx
 	if err != nil {
 		return fail("begin", err)
 	}
-	changes, err := fn(tx)
+	changes, err := fn(conn{tx})
 	if err == nil && audit != nil {
-		_, err = appendAudit(ctx, tx, *audit)
+		_, err = sqldata.InsertAudit(ctx, dialect, conn{tx}, *audit)
 	}
 	if err != nil {
 		tx.Rollback()
@@ -158,38 +162,4 @@ func isUnique(err error) bool {
 		return false
 	}
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-}
-
-// exists reports whether query, selecting one row by args, finds it.
-func exists(ctx context.Context, tx *sql.Tx, query string, args ...any) (bool, error) {
-	var one int
-	err := tx.QueryRowContext(ctx, query, args...).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fail("", err)
-	}
-	return true, nil
-}
-
-// requireApp returns storage.ErrNotFound if the app does not exist.
-func requireApp(ctx context.Context, tx *sql.Tx, appID string) error {
-	ok, err := exists(ctx, tx, `SELECT 1 FROM apps WHERE id = ?`, appID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("app %q: %w", appID, storage.ErrNotFound)
-	}
-	return nil
-}
-
-// rowsAffected returns how many rows res changed.
-func rowsAffected(res sql.Result) (int, error) {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fail("", err)
-	}
-	return int(n), nil
 }

@@ -2,9 +2,10 @@
 // that writes rooms, sessions, blocks and permission requests decides here
 // (is the room live, is the participant blocked, is the identity already
 // in, are the caps reached) and builds the JSON its room events carry, over
-// the few reads and writes of rows that a backend provides as a Writer.
-// Both backends thus apply the same rules and differ only in SQL,
-// transactions, locking and notifications.
+// the few reads and writes of rows that a backend provides as a Writer
+// (sqldata.RoomTx, plus its own way of numbering room events). Both
+// backends thus apply the same rules and differ only in transactions,
+// locking and notifications.
 package roomdata
 
 import (

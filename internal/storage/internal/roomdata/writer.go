@@ -8,8 +8,8 @@ import (
 )
 
 // Writer is a backend's open room transaction: the reads and writes of
-// rows that the room operations need, so that every backend decides alike
-// and differs only in SQL. The operations lock a room before they decide
+// rows that the room operations need, so that every backend decides alike.
+// The operations lock a room before they decide
 // on its sessions, so that writes to one room take turns.
 type Writer interface {
 	// Now is the transaction's time, as the database keeps it.
