@@ -1,7 +1,6 @@
-# The test suite runs against the embedded SQLite backend and, when
-# STAGEDOOR_TEST_POSTGRES is set, against PostgreSQL too.
-STAGEDOOR_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
-export STAGEDOOR_TEST_POSTGRES
+# The test suite runs against the embedded SQLite backend and PostgreSQL:
+# the database STAGEDOOR_TEST_POSTGRES names, or else a cluster the tests
+# start themselves (as root, with PostgreSQL's server installed).
 
 .PHONY: test vet build bench
 

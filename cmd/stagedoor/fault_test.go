@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
 )
 
 // closedPort returns a loopback address nothing listens on.
@@ -186,11 +188,11 @@ func TestNodesSurvivePostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and processes")
 	}
-	pg := startCluster(t)
+	pg := pgtest.StartCluster(t)
 	mk := make([]byte, 32)
 	crand.Read(mk)
 	t.Setenv("STAGEDOOR_MASTER_KEY", base64.StdEncoding.EncodeToString(mk))
-	t.Setenv("STAGEDOOR_DATABASE", pg.url())
+	t.Setenv("STAGEDOOR_DATABASE", pg.URL())
 	n1 := startServe(t, t.TempDir())
 	m := bannerKey.FindStringSubmatch(n1.stdout)
 	if m == nil {
@@ -209,7 +211,9 @@ func TestNodesSurvivePostgresRestart(t *testing.T) {
 	l.run(ctx, &wg, 1, 1000, func(r *rand.Rand, _, i int) { l.revokeOne(r, i) })
 
 	time.Sleep(2 * time.Second)
-	pg.stop(t)
+	if err := pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
 	down := time.Now()
 	for i, n := range l.nodes {
 		if !waitFor(ctx, 3*time.Second, func() bool { return l.ready(n) == http.StatusServiceUnavailable }) {
@@ -220,7 +224,9 @@ func TestNodesSurvivePostgresRestart(t *testing.T) {
 		}
 	}
 	time.Sleep(1500*time.Millisecond - time.Since(down))
-	pg.start(t)
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
 	up := time.Now()
 	for i, n := range l.nodes {
 		if !waitFor(ctx, 5*time.Second, func() bool { return l.ready(n) == http.StatusOK }) {
@@ -287,4 +293,16 @@ func checkRevocations(t *testing.T, l *faultLoad, n *process, revoked []mintedTo
 			t.Errorf("node %d: token of revoked %s: %d %v", num, m.user, status, body)
 		}
 	}
+}
+
+// waitFor polls ok every 20 ms until it reports true or d passes.
+func waitFor(ctx context.Context, d time.Duration, ok func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }

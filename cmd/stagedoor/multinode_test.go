@@ -2,56 +2,24 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
 )
 
-// testDatabase creates a schema of its own in STAGEDOOR_TEST_POSTGRES and
-// returns a URL that uses it.
+// testDatabase returns the URL of a schema of its own in the test
+// database, dropped when t ends.
 func testDatabase(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("STAGEDOOR_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("STAGEDOOR_TEST_POSTGRES is not set")
-	}
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", base, err)
-	}
-	defer conn.Close(context.Background())
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "sd_nodes_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.DSN(t)
 }
 
 func bearerPost(t testing.TB, base, path, tok, body string) (int, map[string]any) {

@@ -12,15 +12,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
 )
 
 // TestMain lets the test binary act as the stagedoor command, so end-to-end
-// tests run the real program in a child process without building it.
+// tests run the real program in a child process without building it; the
+// tests run on a PostgreSQL cluster of their own when none is named.
 func TestMain(m *testing.M) {
 	if os.Getenv("STAGEDOOR_TEST_AS_COMMAND") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // process is a `stagedoor serve` child process.

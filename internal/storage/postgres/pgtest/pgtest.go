@@ -1,5 +1,7 @@
 // Package pgtest gives tests a PostgreSQL schema of their own in the
-// database named by STAGEDOOR_TEST_POSTGRES.
+// database named by STAGEDOOR_TEST_POSTGRES, or, when it names none, in a
+// cluster the tests start themselves (Main), and clusters a test can stop
+// and start (StartCluster).
 package pgtest
 
 import (
@@ -19,13 +21,14 @@ import (
 const EnvVar = "STAGEDOOR_TEST_POSTGRES"
 
 // DSN returns a DSN for a new schema of the database named by EnvVar,
-// dropped when t ends, or skips t if EnvVar is unset. kv are further
-// key and value pairs to add to the DSN.
+// dropped when t ends, or skips t if EnvVar is unset (Main sets it when it
+// can start a cluster). kv are further key and value pairs to add to the
+// DSN.
 func DSN(t testing.TB, kv ...string) string {
 	t.Helper()
 	base := os.Getenv(EnvVar)
 	if base == "" {
-		t.Skip(EnvVar + " is not set; set it to a PostgreSQL URL to run these tests")
+		t.Skip(EnvVar + " is not set and no cluster of the tests' own could be started; set it to a PostgreSQL URL to run these tests")
 	}
 	random := make([]byte, 6)
 	rand.Read(random)
