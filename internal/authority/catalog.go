@@ -199,10 +199,10 @@ func (a *Authority) FindApp(ctx context.Context, idOrName string) (storage.App, 
 
 // NewKey is a freshly created API key, the only time its secret is shown.
 type NewKey struct {
-	App    string         `json:"app"`
-	APIKey string         `json:"api_key"`
-	Secret string         `json:"api_secret"`
-	Kind   access.KeyKind `json:"kind"`
+	App    string
+	APIKey string
+	Secret string
+	Kind   access.KeyKind
 }
 
 // CreateAPIKey creates an API key for an app (given by id or name).

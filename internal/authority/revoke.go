@@ -12,10 +12,10 @@ import (
 
 // RevokeRequest names the tokens to revoke: exactly one field is set.
 type RevokeRequest struct {
-	TokenID      string     `json:"token_id,omitempty"`
-	UserID       string     `json:"user_id,omitempty"`
-	Room         string     `json:"room,omitempty"`
-	IssuedBefore *time.Time `json:"issued_before,omitempty"`
+	TokenID      string
+	UserID       string
+	Room         string
+	IssuedBefore *time.Time
 }
 
 // Revoke makes an app's matching tokens fail verification from now on, and
@@ -90,13 +90,13 @@ func (a *Authority) Audit(ctx context.Context, q storage.AuditQuery) ([]storage.
 
 // Guest asks for a guest user: a generated id, a name and an image.
 type Guest struct {
-	Name        string          `json:"name"`
-	Image       string          `json:"image,omitempty"`
-	Role        string          `json:"role,omitempty"`
-	Rooms       []string        `json:"rooms,omitempty"`
-	Metadata    json.RawMessage `json:"metadata,omitempty"`
-	Permissions []string        `json:"permissions,omitempty"`
-	TTLSeconds  int64           `json:"ttl_seconds,omitempty"`
+	Name        string
+	Image       string
+	Role        string
+	Rooms       []string
+	Metadata    json.RawMessage
+	Permissions []string
+	TTLSeconds  int64
 }
 
 func (g Guest) request() (IssueRequest, error) {

@@ -13,11 +13,11 @@ import (
 // RoomRequest asks for a new room. Unset fields take the defaults of the
 // creator's role (access.DefaultRoomSettings).
 type RoomRequest struct {
-	Name            string          `json:"name"`
-	Type            string          `json:"type,omitempty"`
-	MaxProducers    int             `json:"max_producers,omitempty"`
-	MaxParticipants int             `json:"max_participants,omitempty"`
-	Metadata        json.RawMessage `json:"metadata,omitempty"`
+	Name            string
+	Type            string
+	MaxProducers    int
+	MaxParticipants int
+	Metadata        json.RawMessage
 }
 
 // RoomView is a room with the sessions not ended in it, oldest first.

@@ -16,9 +16,9 @@ import (
 // (moderate.permissions): Role alone gives the role's permissions,
 // Permissions (the full list) replaces them, with or without a new role.
 type SessionChange struct {
-	Mute        []string `json:"mute,omitempty"`
-	Role        string   `json:"role,omitempty"`
-	Permissions []string `json:"permissions,omitempty"`
+	Mute        []string
+	Role        string
+	Permissions []string
 }
 
 // allSources are every source a session can produce.

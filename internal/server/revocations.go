@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/stagedoor/stagedoor/access"
-	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/revocation"
 )
 
@@ -14,11 +13,11 @@ func (s *Server) createRevocation(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var req authority.RevokeRequest
+	var req revocationRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	rev, err := s.auth.Revoke(r.Context(), caller, req)
+	rev, err := s.auth.Revoke(r.Context(), caller, req.request())
 	if err != nil {
 		return err
 	}

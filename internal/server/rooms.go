@@ -124,11 +124,11 @@ func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req authority.RoomRequest
+	var req roomRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	room, err := s.auth.CreateRoom(r.Context(), actor, req)
+	room, err := s.auth.CreateRoom(r.Context(), actor, req.request())
 	if err != nil {
 		return err
 	}

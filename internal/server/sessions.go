@@ -80,11 +80,11 @@ func (s *Server) updateSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req authority.SessionChange
+	var req sessionChangeRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ses, err := s.auth.UpdateSession(r.Context(), actor, r.PathValue("room"), r.PathValue("session"), req)
+	ses, err := s.auth.UpdateSession(r.Context(), actor, r.PathValue("room"), r.PathValue("session"), req.change())
 	if err != nil {
 		return err
 	}
