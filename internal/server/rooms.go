@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/internal/authority"
-	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/problem"
 )
 
@@ -52,7 +51,7 @@ type sessionBody struct {
 	CreatedAt      time.Time  `json:"created_at"`
 }
 
-func roomOf(r storage.Room) roomBody {
+func roomOf(r authority.Room) roomBody {
 	out := roomBody{Name: r.Name, Type: r.Type, MaxProducers: r.MaxProducers, MaxParticipants: r.MaxParticipants,
 		Metadata: r.Metadata, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
 	if r.Ended() {
@@ -62,9 +61,9 @@ func roomOf(r storage.Room) roomBody {
 	return out
 }
 
-func sessionOf(s storage.Session) sessionBody {
-	out := sessionBody{SessionID: s.ID, Room: s.Room, Participant: s.Participant, UserID: s.Subject, Role: s.Role,
-		Permissions: nonNil(s.Permissions), State: string(s.State), Sources: nonNil(s.Sources),
+func sessionOf(s authority.Session) sessionBody {
+	out := sessionBody{SessionID: s.ID, Room: s.Room, Participant: s.Participant, UserID: s.UserID, Role: s.Role,
+		Permissions: nonNil(s.Permissions), State: s.State, Sources: nonNil(s.Sources),
 		LeaseUntil: s.LeaseUntil.UTC(), EndReason: s.EndReason, CreatedAt: s.CreatedAt.UTC()}
 	if !s.TokenExpiresAt.IsZero() {
 		t := s.TokenExpiresAt.UTC()
@@ -147,7 +146,7 @@ func (s *Server) getRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := roomViewBody{roomBody: roomOf(v.Room), Participants: []sessionBody{}, Waiting: []sessionBody{}, Producers: []producerBody{}}
 	for _, ses := range v.Sessions {
-		if ses.State == storage.SessionWaiting {
+		if ses.Waiting() {
 			out.Waiting = append(out.Waiting, sessionOf(ses))
 			continue
 		}
