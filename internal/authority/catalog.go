@@ -165,36 +165,47 @@ func randomID(prefix string, n int) string {
 var appName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // CreateApp creates an app.
-func (a *Authority) CreateApp(ctx context.Context, actor, name string) (storage.App, error) {
+func (a *Authority) CreateApp(ctx context.Context, actor, name string) (App, error) {
 	if !appName.MatchString(name) {
-		return storage.App{}, &access.InvalidError{Field: "name", Detail: fmt.Sprintf("app name %q must be 1-64 letters, digits, '.', '_' or '-'", name)}
+		return App{}, &access.InvalidError{Field: "name", Detail: fmt.Sprintf("app name %q must be 1-64 letters, digits, '.', '_' or '-'", name)}
 	}
 	app := storage.App{ID: randomID("app_", 9), Name: name, SessionPolicy: storage.DefaultSessionPolicy, CreatedAt: a.now()}
 	audit := &storage.AuditEntry{Actor: actor, Action: "app.create", AppID: app.ID, Target: name}
 	if err := a.store.CreateApp(ctx, app, audit); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
-			return storage.App{}, &ConflictError{Detail: fmt.Sprintf("an app named %q exists", name)}
+			return App{}, &ConflictError{Detail: fmt.Sprintf("an app named %q exists", name)}
 		}
-		return storage.App{}, err
+		return App{}, err
 	}
-	return app, a.loadCatalog(ctx)
+	return appOf(app), a.loadCatalog(ctx)
 }
 
 // ListApps returns every app.
-func (a *Authority) ListApps(ctx context.Context) ([]storage.App, error) {
-	return a.store.ListApps(ctx)
+func (a *Authority) ListApps(ctx context.Context) ([]App, error) {
+	apps, err := a.store.ListApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]App, len(apps))
+	for i, app := range apps {
+		out[i] = appOf(app)
+	}
+	return out, nil
 }
 
 // FindApp returns the app with the given id or name.
-func (a *Authority) FindApp(ctx context.Context, idOrName string) (storage.App, error) {
+func (a *Authority) FindApp(ctx context.Context, idOrName string) (App, error) {
 	app, err := a.store.GetApp(ctx, idOrName)
 	if errors.Is(err, storage.ErrNotFound) {
 		app, err = a.store.GetAppByName(ctx, idOrName)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.App{}, &NotFoundError{What: "app", Name: idOrName}
+		return App{}, &NotFoundError{What: "app", Name: idOrName}
 	}
-	return app, err
+	if err != nil {
+		return App{}, err
+	}
+	return appOf(app), nil
 }
 
 // NewKey is a freshly created API key, the only time its secret is shown.
@@ -230,7 +241,7 @@ func (a *Authority) CreateAPIKey(ctx context.Context, actor, app string, kind ac
 }
 
 // ListAPIKeys lists the keys of an app (by id or name), or of every app.
-func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]storage.APIKey, error) {
+func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]APIKey, error) {
 	id := ""
 	if app != "" {
 		found, err := a.FindApp(ctx, app)
@@ -239,7 +250,15 @@ func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]storage.APIK
 		}
 		id = found.ID
 	}
-	return a.store.ListAPIKeys(ctx, id)
+	keys, err := a.store.ListAPIKeys(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIKey, len(keys))
+	for i, k := range keys {
+		out[i] = APIKey{ID: k.ID, AppID: k.AppID, Kind: k.Kind, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+	}
+	return out, nil
 }
 
 // RevokeAPIKey revokes a key; every token it minted stops verifying.

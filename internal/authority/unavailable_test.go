@@ -196,7 +196,7 @@ func TestStoreAway(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	mint(t, a, caller, "carol")
-	entries, err := a.Audit(t.Context(), storage.AuditQuery{AppID: caller.AppID})
+	entries, err := a.Audit(t.Context(), authority.AuditQuery{AppID: caller.AppID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package authority
 import (
 	"time"
 
+	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
@@ -123,4 +124,50 @@ type Event struct {
 
 func eventOf(e storage.RoomEvent) Event {
 	return Event{Seq: e.Seq, Type: e.Type, Room: e.Room, SessionID: e.SessionID, Data: e.Data, Time: e.Time}
+}
+
+// App is a tenant: its keys, roles, rooms and tokens are its own.
+type App struct {
+	ID   string
+	Name string
+	// SessionPolicy is PolicyJoin or PolicyContinuous.
+	SessionPolicy string
+	CreatedAt     time.Time
+}
+
+func appOf(a storage.App) App {
+	return App{ID: a.ID, Name: a.Name, SessionPolicy: a.SessionPolicy, CreatedAt: a.CreatedAt}
+}
+
+// APIKey is an app's API key, never with its secret.
+type APIKey struct {
+	ID        string
+	AppID     string
+	Kind      access.KeyKind
+	CreatedAt time.Time
+	// RevokedAt is when the key was revoked; zero while it is live.
+	RevokedAt time.Time
+}
+
+// Revoked reports whether the key has been revoked.
+func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// AuditQuery selects audit entries: after a sequence number, of one app
+// (all when empty), at most Limit (the store's default when 0).
+type AuditQuery struct {
+	AfterSeq int64
+	AppID    string
+	Limit    int
+}
+
+// AuditEntry is one administrative action of the audit log.
+type AuditEntry struct {
+	Seq    int64
+	Time   time.Time
+	Actor  string
+	Action string
+	AppID  string
+	Target string
+	// Detail is the action's JSON detail, if any.
+	Detail []byte
 }

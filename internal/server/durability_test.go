@@ -18,7 +18,6 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
-	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 	"github.com/stagedoor/stagedoor/token"
 	sqlitedriver "modernc.org/sqlite"
@@ -106,7 +105,7 @@ func (s *testServer) addApp(t *testing.T) {
 
 // auditedMints returns the jti of every token.mint entry in the audit log.
 func auditedMints(ctx context.Context, auth *authority.Authority) (map[string]bool, error) {
-	entries, err := auth.Audit(ctx, storage.AuditQuery{})
+	entries, err := auth.Audit(ctx, authority.AuditQuery{})
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
-	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 	"github.com/stagedoor/stagedoor/token"
 )
@@ -260,7 +259,7 @@ func (s *testServer) caller(t *testing.T, key authority.NewKey) authority.Caller
 // answered has its entries stored already, minting included.
 func (s *testServer) auditCount(t *testing.T) int {
 	t.Helper()
-	entries, err := s.auth.Audit(context.Background(), storage.AuditQuery{})
+	entries, err := s.auth.Audit(context.Background(), authority.AuditQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
