@@ -47,11 +47,11 @@ func newService(t *testing.T) *service {
 	if err := auth.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	app, err := auth.CreateApp(ctx, "test", "acme")
+	app, err := auth.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := auth.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	key, err := auth.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +168,10 @@ func TestRotationIsPickedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := s.mint(t, authority.IssueRequest{UserID: "a", Role: "viewer"})
-	if _, err := s.auth.RotateSigningKey(ctx, "test"); err != nil {
+	if _, err := s.auth.RotateSigningKey(ctx, authority.AsOperator("test")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.auth.RotateSigningKey(ctx, "test"); err != nil {
+	if _, err := s.auth.RotateSigningKey(ctx, authority.AsOperator("test")); err != nil {
 		t.Fatal(err)
 	}
 	fresh := s.mint(t, authority.IssueRequest{UserID: "a", Role: "viewer"})

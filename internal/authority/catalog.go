@@ -165,7 +165,11 @@ func randomID(prefix string, n int) string {
 var appName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // CreateApp creates an app.
-func (a *Authority) CreateApp(ctx context.Context, actor, name string) (App, error) {
+func (a *Authority) CreateApp(ctx context.Context, by Principal, name string) (App, error) {
+	actor, err := by.operator()
+	if err != nil {
+		return App{}, err
+	}
 	if !appName.MatchString(name) {
 		return App{}, &access.InvalidError{Field: "name", Detail: fmt.Sprintf("app name %q must be 1-64 letters, digits, '.', '_' or '-'", name)}
 	}
@@ -217,7 +221,11 @@ type NewKey struct {
 }
 
 // CreateAPIKey creates an API key for an app (given by id or name).
-func (a *Authority) CreateAPIKey(ctx context.Context, actor, app string, kind access.KeyKind) (NewKey, error) {
+func (a *Authority) CreateAPIKey(ctx context.Context, by Principal, app string, kind access.KeyKind) (NewKey, error) {
+	actor, err := by.operator()
+	if err != nil {
+		return NewKey{}, err
+	}
 	found, err := a.FindApp(ctx, app)
 	if err != nil {
 		return NewKey{}, err
@@ -262,7 +270,11 @@ func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]APIKey, erro
 }
 
 // RevokeAPIKey revokes a key; every token it minted stops verifying.
-func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
+func (a *Authority) RevokeAPIKey(ctx context.Context, by Principal, id string) error {
+	actor, err := by.operator()
+	if err != nil {
+		return err
+	}
 	now := a.now()
 	audit := &storage.AuditEntry{Actor: actor, Action: "key.revoke", Target: id}
 	if k, err := a.store.GetAPIKey(ctx, id); err == nil {
@@ -283,7 +295,11 @@ func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
 }
 
 // SetRole creates or replaces an app's custom role.
-func (a *Authority) SetRole(ctx context.Context, actor, app, name string, perms []string, rank int) (access.Role, error) {
+func (a *Authority) SetRole(ctx context.Context, by Principal, app, name string, perms []string, rank int) (access.Role, error) {
+	actor, err := by.operator()
+	if err != nil {
+		return access.Role{}, err
+	}
 	found, err := a.FindApp(ctx, app)
 	if err != nil {
 		return access.Role{}, err

@@ -121,7 +121,7 @@ type EventStream struct {
 // Events opens room's event stream: for an API key, for a participant
 // with a session in the room (waiting or joined), and for a token holding
 // a moderate.* permission in the room. Close it when done.
-func (a *Authority) Events(ctx context.Context, actor Actor, room string) (*EventStream, error) {
+func (a *Authority) Events(ctx context.Context, actor Principal, room string) (*EventStream, error) {
 	p, err := a.party(ctx, actor, room)
 	if err != nil {
 		return nil, err

@@ -116,7 +116,7 @@ func newNode(t *testing.T, store storage.Storage) *node {
 		cancel()
 		n.auth.Close()
 	})
-	app, err := n.auth.CreateApp(ctx, "test", "acme")
+	app, err := n.auth.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func newNode(t *testing.T, store storage.Storage) *node {
 		kind access.KeyKind
 		to   *authority.Caller
 	}{{access.Production, &n.prod}, {access.Development, &n.dev}} {
-		nk, err := n.auth.CreateAPIKey(ctx, "test", app.ID, k.kind)
+		nk, err := n.auth.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, k.kind)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,11 +53,11 @@ func TestOwnRevocationKeepsOthersUnread(t *testing.T) {
 		nodeA.Close()
 		db.Close()
 	})
-	app, err := nodeA.CreateApp(ctx, "test", "acme")
+	app, err := nodeA.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := nodeA.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	k, err := nodeA.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}

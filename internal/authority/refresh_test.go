@@ -15,7 +15,7 @@ import (
 // newKey creates another key of the node's app.
 func (n *node) newKey(t *testing.T, kind access.KeyKind) authority.Caller {
 	t.Helper()
-	k, err := n.auth.CreateAPIKey(t.Context(), "test", n.app, kind)
+	k, err := n.auth.CreateAPIKey(t.Context(), authority.AsOperator("test"), n.app, kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestRevocationOutlivesRefreshTokens(t *testing.T) {
 			k := n.newKey(t, access.Production)
 			early := n.issue(t, k, alice)
 			n.clock.Set(n.clock.Now().Add(time.Minute))
-			if err := n.auth.RevokeAPIKey(t.Context(), "test", k.KeyID); err != nil {
+			if err := n.auth.RevokeAPIKey(t.Context(), authority.AsOperator("test"), k.KeyID); err != nil {
 				t.Fatal(err)
 			}
 			return []string{early.RefreshToken}

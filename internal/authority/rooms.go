@@ -22,7 +22,7 @@ type RoomRequest struct {
 
 // CreateRoom creates a live room: with an API key, or with a token holding
 // room.create in that room (a token bound to rooms creates only those).
-func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest) (Room, error) {
+func (a *Authority) CreateRoom(ctx context.Context, actor Principal, req RoomRequest) (Room, error) {
 	if err := access.CheckName("name", req.Name); err != nil {
 		return Room{}, err
 	}
@@ -69,7 +69,7 @@ func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest
 // API key, to a participant admitted to the room, and to a token holding a
 // moderate.* permission in the room (who manages the waiting room without
 // being in it).
-func (a *Authority) Room(ctx context.Context, actor Actor, name string) (RoomView, error) {
+func (a *Authority) Room(ctx context.Context, actor Principal, name string) (RoomView, error) {
 	p, err := a.party(ctx, actor, name)
 	if err != nil {
 		return RoomView{}, err
@@ -101,7 +101,7 @@ func (a *Authority) Room(ctx context.Context, actor Actor, name string) (RoomVie
 // EndRoom ends a live room: every session in it ends (room_ended) and every
 // token issued so far stops working in it (a room revocation). An API key,
 // the room's creator or a holder of moderate.kick in the room may end it.
-func (a *Authority) EndRoom(ctx context.Context, actor Actor, name string) error {
+func (a *Authority) EndRoom(ctx context.Context, actor Principal, name string) error {
 	p, err := a.party(ctx, actor, name)
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ const (
 // room.ask_join waits for a moderator; anyone else is refused. A session
 // the same participant already had in the room ends (duplicate_identity).
 func (a *Authority) Join(ctx context.Context, raw, room string) (Session, error) {
-	p, err := a.party(ctx, Actor{Token: raw}, room)
+	p, err := a.party(ctx, Principal{Token: raw}, room)
 	if err != nil {
 		return Session{}, err
 	}
@@ -96,7 +96,7 @@ func (a *Authority) SetSessionPolicy(ctx context.Context, caller Caller, policy 
 }
 
 // Admit lets a waiting session in; the actor needs moderate.admit.
-func (a *Authority) Admit(ctx context.Context, actor Actor, room, id string) (Session, error) {
+func (a *Authority) Admit(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Session{}, err
@@ -113,7 +113,7 @@ func (a *Authority) Admit(ctx context.Context, actor Actor, room, id string) (Se
 
 // Reject turns a waiting session away (it ends, rejected); the actor needs
 // moderate.admit.
-func (a *Authority) Reject(ctx context.Context, actor Actor, room, id string) (Session, error) {
+func (a *Authority) Reject(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Session{}, err
@@ -128,7 +128,7 @@ func (a *Authority) Reject(ctx context.Context, actor Actor, room, id string) (S
 }
 
 // Leave ends the actor's own session.
-func (a *Authority) Leave(ctx context.Context, actor Actor, room, id string) (Session, error) {
+func (a *Authority) Leave(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Session{}, err
@@ -140,7 +140,7 @@ func (a *Authority) Leave(ctx context.Context, actor Actor, room, id string) (Se
 }
 
 // Heartbeat renews the lease of the actor's own session.
-func (a *Authority) Heartbeat(ctx context.Context, actor Actor, room, id string) (Session, error) {
+func (a *Authority) Heartbeat(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Session{}, err

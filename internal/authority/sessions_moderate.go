@@ -29,7 +29,7 @@ var allSources = []string{access.SourceCamera, access.SourceMicrophone, access.S
 // (freeing its producer slot if none is left). No escalation: a moderator
 // acts only on peers ranked no higher than itself, gives no role ranked
 // above its own and no permission it lacks.
-func (a *Authority) UpdateSession(ctx context.Context, actor Actor, room, id string, ch SessionChange) (Session, error) {
+func (a *Authority) UpdateSession(ctx context.Context, actor Principal, room, id string, ch SessionChange) (Session, error) {
 	if ch.Mute == nil && ch.Role == "" && ch.Permissions == nil {
 		return Session{}, invalid("body", "give mute, role or permissions")
 	}
@@ -125,7 +125,7 @@ func (a *Authority) newRights(app string, h access.Holder, s storage.Session, ch
 // session's rank. With block, the participant is barred from the room:
 // it cannot join again, and its tokens, refreshed ones too, are refused in
 // the room.
-func (a *Authority) Kick(ctx context.Context, actor Actor, room, id string, block bool) (Session, error) {
+func (a *Authority) Kick(ctx context.Context, actor Principal, room, id string, block bool) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Session{}, err
@@ -150,7 +150,7 @@ func (a *Authority) Kick(ctx context.Context, actor Actor, room, id string, bloc
 
 // RequestPermission asks the room's moderators for a permission the
 // actor's own session lacks (raise hand).
-func (a *Authority) RequestPermission(ctx context.Context, actor Actor, room, id, permission string) (PermissionRequest, error) {
+func (a *Authority) RequestPermission(ctx context.Context, actor Principal, room, id, permission string) (PermissionRequest, error) {
 	want, err := access.ParsePermission(permission)
 	if err != nil {
 		return PermissionRequest{}, &access.InvalidError{Field: "permission", Detail: err.Error()}
@@ -182,7 +182,7 @@ func (a *Authority) RequestPermission(ctx context.Context, actor Actor, room, id
 // ResolveRequest grants or denies a session's pending permission request;
 // the actor needs moderate.permissions over the session's rank, and can
 // grant only a permission it holds.
-func (a *Authority) ResolveRequest(ctx context.Context, actor Actor, room, id, requestID string, grant bool) (PermissionRequest, Session, error) {
+func (a *Authority) ResolveRequest(ctx context.Context, actor Principal, room, id, requestID string, grant bool) (PermissionRequest, Session, error) {
 	notFound := &NotFoundError{What: "permission request", Name: requestID}
 	asked, ok := requestedIn(requestID, id)
 	if !ok {

@@ -13,7 +13,7 @@ import (
 // session's current permissions decide (moderators may have changed them
 // since its token was minted), and the room's producer cap is taken
 // atomically: of racing sessions exactly as many win as the cap allows.
-func (a *Authority) Produce(ctx context.Context, actor Actor, room, id, source string) (Session, error) {
+func (a *Authority) Produce(ctx context.Context, actor Principal, room, id, source string) (Session, error) {
 	need, err := access.SourcePermission(source)
 	if err != nil {
 		return Session{}, err
@@ -55,7 +55,7 @@ func (a *Authority) Produce(ctx context.Context, actor Actor, room, id, source s
 
 // Unproduce stops producing source; the session's own participant may,
 // and so may a moderator holding moderate.mute.
-func (a *Authority) Unproduce(ctx context.Context, actor Actor, room, id, source string) (Session, error) {
+func (a *Authority) Unproduce(ctx context.Context, actor Principal, room, id, source string) (Session, error) {
 	if _, err := access.SourcePermission(source); err != nil {
 		return Session{}, err
 	}
@@ -81,7 +81,7 @@ func (a *Authority) Unproduce(ctx context.Context, actor Actor, room, id, source
 // the same user, through the API key of the session's token. The session
 // then runs on the new token: under the continuous policy it ends when the
 // new token expires, not the old one. The lease is renewed too.
-func (a *Authority) SessionToken(ctx context.Context, actor Actor, room, id string) (Issued, error) {
+func (a *Authority) SessionToken(ctx context.Context, actor Principal, room, id string) (Issued, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Issued{}, err

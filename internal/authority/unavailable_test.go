@@ -115,11 +115,11 @@ func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller
 		a.Close()
 		db.Close()
 	})
-	app, err := a.CreateApp(ctx, "test", "acme")
+	app, err := a.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := a.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	k, err := a.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,12 +93,12 @@ func newBox(t *testing.T) *secret.Box {
 // addApp creates the app and production key s's requests use.
 func (s *testServer) addApp(t *testing.T) {
 	t.Helper()
-	app, err := s.auth.CreateApp(context.Background(), "test", "acme")
+	app, err := s.auth.CreateApp(context.Background(), authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.app = app.ID
-	if s.prod, err = s.auth.CreateAPIKey(context.Background(), "test", app.ID, access.Production); err != nil {
+	if s.prod, err = s.auth.CreateAPIKey(context.Background(), authority.AsOperator("test"), app.ID, access.Production); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -104,18 +104,18 @@ func (s *Server) roomRoutes(handle func(string, func(http.ResponseWriter, *http.
 
 // actor is who calls a room endpoint: the holder of a Bearer token, or an
 // API key by HTTP Basic.
-func (s *Server) actor(r *http.Request) (authority.Actor, error) {
+func (s *Server) actor(r *http.Request) (authority.Principal, error) {
 	if raw, ok := problem.BearerToken(r); ok {
-		return authority.Actor{Token: raw}, nil
+		return authority.AsToken(raw), nil
 	}
 	if _, _, ok := basicAuth(r); !ok {
-		return authority.Actor{}, problem.MissingBearer()
+		return authority.Principal{}, problem.MissingBearer()
 	}
 	c, err := s.authenticate(r)
 	if err != nil {
-		return authority.Actor{}, err
+		return authority.Principal{}, err
 	}
-	return authority.Actor{Caller: &c}, nil
+	return authority.AsKey(c), nil
 }
 
 func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) error {

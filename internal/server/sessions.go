@@ -28,7 +28,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sessionAction is an endpoint acting on one session with an empty body.
-func (s *Server) sessionAction(act func(context.Context, authority.Actor, string, string) (authority.Session, error)) func(http.ResponseWriter, *http.Request) error {
+func (s *Server) sessionAction(act func(context.Context, authority.Principal, string, string) (authority.Session, error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := s.actor(r)
 		if err != nil {
@@ -51,7 +51,7 @@ type sourceBody struct {
 }
 
 // sourceAction is produce or unproduce.
-func (s *Server) sourceAction(act func(context.Context, authority.Actor, string, string, string) (authority.Session, error)) func(http.ResponseWriter, *http.Request) error {
+func (s *Server) sourceAction(act func(context.Context, authority.Principal, string, string, string) (authority.Session, error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := s.actor(r)
 		if err != nil {
