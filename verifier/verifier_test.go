@@ -77,7 +77,7 @@ func newService(t *testing.T) *service {
 
 func (s *service) mint(t *testing.T, req authority.IssueRequest) string {
 	t.Helper()
-	out, err := s.auth.IssueToken(context.Background(), s.caller, req)
+	out, err := s.auth.IssueToken(context.Background(), authority.AsKey(s.caller), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestCheckAndRevocationFeed(t *testing.T) {
 	if _, err := v.Check(ctx, bob, "r1", access.ProduceCamera, ""); !errors.As(err, &fe) || fe.Missing != access.ProduceCamera {
 		t.Fatalf("bob producing: %v", err)
 	}
-	if _, err := s.auth.Revoke(ctx, s.caller, authority.RevokeRequest{UserID: "alice"}); err != nil {
+	if _, err := s.auth.Revoke(ctx, authority.AsKey(s.caller), authority.RevokeRequest{UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the verifier sees alice's revocation", func() bool {
@@ -310,7 +310,7 @@ func TestRequireAnswersAsVerify(t *testing.T) {
 	defer media.Close()
 	ctx := t.Context()
 	revoked := s.mint(t, authority.IssueRequest{UserID: "rex", Role: "host"})
-	if _, err := s.auth.Revoke(ctx, s.caller, authority.RevokeRequest{UserID: "rex"}); err != nil {
+	if _, err := s.auth.Revoke(ctx, authority.AsKey(s.caller), authority.RevokeRequest{UserID: "rex"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Sync(ctx); err != nil {

@@ -159,7 +159,7 @@ func (n *node) at(tb testing.TB, t time.Time) {
 func (n *node) issue(t *testing.T, caller authority.Caller, req authority.IssueRequest) authority.Issued {
 	t.Helper()
 	req.Refresh = true
-	out, err := n.auth.IssueToken(t.Context(), caller, req)
+	out, err := n.auth.IssueToken(t.Context(), authority.AsKey(caller), req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,11 @@ func (a *Authority) sign(ctx context.Context, m minter, c *token.Claims) (Issued
 
 // IssueToken mints an access token for a partner backend's user
 // (CreateAccessToken), and a refresh token when asked.
-func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequest) (Issued, error) {
+func (a *Authority) IssueToken(ctx context.Context, by Principal, req IssueRequest) (Issued, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return Issued{}, err
+	}
 	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
 	c, err := a.resolve(m, req)
 	if err != nil {

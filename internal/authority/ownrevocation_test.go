@@ -70,10 +70,10 @@ func TestOwnRevocationKeepsOthersUnread(t *testing.T) {
 	alice := mint(t, nodeA, caller, "alice")
 	bob := mint(t, nodeB, caller, "bob")
 
-	if _, err := nodeA.Revoke(ctx, caller, authority.RevokeRequest{UserID: "alice"}); err != nil {
+	if _, err := nodeA.Revoke(ctx, authority.AsKey(caller), authority.RevokeRequest{UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nodeB.Revoke(ctx, caller, authority.RevokeRequest{UserID: "bob"}); err != nil {
+	if _, err := nodeB.Revoke(ctx, authority.AsKey(caller), authority.RevokeRequest{UserID: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := nodeB.Check(ctx, bob, "r", access.Consume, ""); !errors.Is(err, authority.ErrRevoked) {

@@ -40,3 +40,28 @@ func (p Principal) operator() (string, error) {
 	}
 	return p.Operator, nil
 }
+
+// ErrKeyOnly refuses an operator or a token what only an app's API key
+// does: mint its users' tokens, revoke them, follow its revocations, set
+// its session policy, introspect its tokens.
+var ErrKeyOnly = errors.New("only an API key of the app does this")
+
+// ErrTokenOnly refuses an operator or an API key what only the holder of
+// an access token does: join a room as the token's participant.
+var ErrTokenOnly = errors.New("only the holder of an access token does this")
+
+// apiKey is the API key p is, which it must be.
+func (p Principal) apiKey() (Caller, error) {
+	if p.Key == nil || p.Operator != "" || p.Token != "" {
+		return Caller{}, ErrKeyOnly
+	}
+	return *p.Key, nil
+}
+
+// token is the access token p holds, which it must.
+func (p Principal) token() (string, error) {
+	if p.Token == "" || p.Operator != "" || p.Key != nil {
+		return "", ErrTokenOnly
+	}
+	return p.Token, nil
+}

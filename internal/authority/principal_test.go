@@ -72,3 +72,65 @@ func TestOnlyOperatorsManage(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyAndTokenOnly refuses what only an API key does to operators and
+// tokens, and joining to all but a token's holder, storing nothing.
+func TestKeyAndTokenOnly(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) storage.Storage) {
+		n := newNode(t, open(t))
+		ctx := t.Context()
+		if _, err := n.auth.CreateRoom(ctx, authority.AsKey(n.prod), authority.RoomRequest{Name: "stage"}); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := n.auth.IssueToken(ctx, authority.AsKey(n.prod), authority.IssueRequest{UserID: "alice", Role: access.Host})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notKeys := map[string]authority.Principal{
+			"operator":      authority.AsOperator("cli"),
+			"token":         authority.AsToken(tok.AccessToken),
+			"nobody":        {},
+			"key and token": {Key: &n.prod, Token: tok.AccessToken},
+		}
+		for name, by := range notKeys {
+			if _, err := n.auth.IssueToken(ctx, by, authority.IssueRequest{UserID: "bob", Role: access.Viewer}); !errors.Is(err, authority.ErrKeyOnly) {
+				t.Errorf("%s: IssueToken: %v, want ErrKeyOnly", name, err)
+			}
+			if _, err := n.auth.Revoke(ctx, by, authority.RevokeRequest{UserID: "alice"}); !errors.Is(err, authority.ErrKeyOnly) {
+				t.Errorf("%s: Revoke: %v, want ErrKeyOnly", name, err)
+			}
+			if _, err := n.auth.RevocationFeed(ctx, by, 0, 10); !errors.Is(err, authority.ErrKeyOnly) {
+				t.Errorf("%s: RevocationFeed: %v, want ErrKeyOnly", name, err)
+			}
+			if err := n.auth.SetSessionPolicy(ctx, by, authority.PolicyJoin); !errors.Is(err, authority.ErrKeyOnly) {
+				t.Errorf("%s: SetSessionPolicy: %v, want ErrKeyOnly", name, err)
+			}
+			if in := n.auth.Introspect(ctx, by, tok.AccessToken); in.Active {
+				t.Errorf("%s: Introspect found the token active", name)
+			}
+		}
+		if rs, err := n.auth.RevocationFeed(ctx, authority.AsKey(n.prod), 0, 10); err != nil || len(rs) != 0 {
+			t.Errorf("revocations after the refusals: %+v, %v", rs, err)
+		}
+		if in := n.auth.Introspect(ctx, authority.AsKey(n.prod), tok.AccessToken); !in.Active {
+			t.Error("the app's key found its token inactive")
+		}
+		for name, by := range map[string]authority.Principal{
+			"operator":      authority.AsOperator("cli"),
+			"api key":       authority.AsKey(n.prod),
+			"nobody":        {},
+			"key and token": {Key: &n.prod, Token: tok.AccessToken},
+		} {
+			if _, err := n.auth.Join(ctx, by, "stage"); !errors.Is(err, authority.ErrTokenOnly) {
+				t.Errorf("%s: Join: %v, want ErrTokenOnly", name, err)
+			}
+		}
+		v, err := n.auth.Room(ctx, authority.AsKey(n.prod), "stage")
+		if err != nil || len(v.Sessions) != 0 {
+			t.Errorf("sessions after the refusals: %+v, %v", v.Sessions, err)
+		}
+		if _, err := n.auth.Join(ctx, authority.AsToken(tok.AccessToken), "stage"); err != nil {
+			t.Errorf("the token's holder could not join: %v", err)
+		}
+	})
+}

@@ -29,7 +29,7 @@ func (n *node) newKey(t *testing.T, kind access.KeyKind) authority.Caller {
 // revoked reports whether the app's revocation feed holds one of kind.
 func (n *node) revoked(t *testing.T, kind storage.RevocationKind) bool {
 	t.Helper()
-	rs, err := n.auth.RevocationFeed(t.Context(), n.prod, 0, 1000)
+	rs, err := n.auth.RevocationFeed(t.Context(), authority.AsKey(n.prod), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func refused(err error) bool {
 
 func revoke(t *testing.T, n *node, req authority.RevokeRequest) {
 	t.Helper()
-	if _, err := n.auth.Revoke(t.Context(), n.prod, req); err != nil {
+	if _, err := n.auth.Revoke(t.Context(), authority.AsKey(n.prod), req); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -21,7 +21,11 @@ type RevokeRequest struct {
 // Revoke makes an app's matching tokens fail verification from now on, and
 // ends the refresh tokens it matches. The revocation is kept only while a
 // credential it matches can still be valid.
-func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (revocation.Revocation, error) {
+func (a *Authority) Revoke(ctx context.Context, by Principal, req RevokeRequest) (revocation.Revocation, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return revocation.Revocation{}, err
+	}
 	now := a.now()
 	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now}
 	set := 0
@@ -75,7 +79,11 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 
 // RevocationFeed returns the revocations after cursor, for verifiers that
 // check tokens locally. Each app sees its own.
-func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int64, limit int) ([]revocation.Revocation, error) {
+func (a *Authority) RevocationFeed(ctx context.Context, by Principal, after int64, limit int) ([]revocation.Revocation, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return nil, err
+	}
 	if after < 0 {
 		return nil, invalid("after", "must not be negative")
 	}
@@ -121,19 +129,27 @@ func (g Guest) request() (IssueRequest, error) {
 	}, nil
 }
 
-// CreateGuestByKey creates a guest user with an API key.
-func (a *Authority) CreateGuestByKey(ctx context.Context, caller Caller, g Guest) (Issued, error) {
+// CreateGuest creates a guest user: for an API key, or on behalf of the
+// holder of a token holding invite (guestByInvite).
+func (a *Authority) CreateGuest(ctx context.Context, by Principal, g Guest) (Issued, error) {
+	if raw, err := by.token(); err == nil {
+		inviter, err := a.Verify(ctx, raw)
+		if err != nil {
+			return Issued{}, err
+		}
+		return a.guestByInvite(ctx, inviter, g)
+	}
 	req, err := g.request()
 	if err != nil {
 		return Issued{}, err
 	}
-	return a.IssueToken(ctx, caller, req)
+	return a.IssueToken(ctx, by, req)
 }
 
-// CreateGuestByInvite creates a guest user on behalf of a token holding
-// invite. The guest never gets more than the inviter holds: no permission
-// it lacks, no role above its own, no room outside its own, no longer life.
-func (a *Authority) CreateGuestByInvite(ctx context.Context, inviter *Verified, g Guest) (Issued, error) {
+// guestByInvite creates a guest user on behalf of a token holding invite.
+// The guest never gets more than the inviter holds: no permission it
+// lacks, no role above its own, no room outside its own, no longer life.
+func (a *Authority) guestByInvite(ctx context.Context, inviter *Verified, g Guest) (Issued, error) {
 	if !inviter.Grants.Permissions.Has(access.Invite) {
 		return Issued{}, &access.ForbiddenError{Reason: access.ReasonMissingPermission, Missing: access.Invite, Detail: "missing permission invite"}
 	}

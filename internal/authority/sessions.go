@@ -26,8 +26,11 @@ const (
 // its subject. A holder of room.join joins at once, a holder of
 // room.ask_join waits for a moderator; anyone else is refused. A session
 // the same participant already had in the room ends (duplicate_identity).
-func (a *Authority) Join(ctx context.Context, raw, room string) (Session, error) {
-	p, err := a.party(ctx, Principal{Token: raw}, room)
+func (a *Authority) Join(ctx context.Context, by Principal, room string) (Session, error) {
+	if _, err := by.token(); err != nil {
+		return Session{}, err
+	}
+	p, err := a.party(ctx, by, room)
 	if err != nil {
 		return Session{}, err
 	}
@@ -84,7 +87,11 @@ func (a *Authority) sessionPolicy(app string) string {
 // session when its token expires. It applies to sessions joining (or
 // replacing their token) from then on. Revocations end sessions under
 // both.
-func (a *Authority) SetSessionPolicy(ctx context.Context, caller Caller, policy string) error {
+func (a *Authority) SetSessionPolicy(ctx context.Context, by Principal, policy string) error {
+	caller, err := by.apiKey()
+	if err != nil {
+		return err
+	}
 	if policy != PolicyJoin && policy != PolicyContinuous {
 		return invalid("policy", "unknown policy %q (want join or continuous)", policy)
 	}

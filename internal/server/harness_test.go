@@ -269,7 +269,7 @@ func (s *testServer) auditCount(t *testing.T) int {
 // revocationCount is the number of revocations of the test app.
 func (s *testServer) revocationCount(t *testing.T) int {
 	t.Helper()
-	rs, err := s.auth.RevocationFeed(context.Background(), s.caller(t, s.prod), 0, 1000)
+	rs, err := s.auth.RevocationFeed(context.Background(), authority.AsKey(s.caller(t, s.prod)), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

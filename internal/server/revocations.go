@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/revocation"
 )
 
@@ -17,7 +18,7 @@ func (s *Server) createRevocation(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	rev, err := s.auth.Revoke(r.Context(), caller, req.request())
+	rev, err := s.auth.Revoke(r.Context(), authority.AsKey(caller), req.request())
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 			return &access.InvalidError{Field: "limit", Detail: "must be between 1 and 1000"}
 		}
 	}
-	rs, err := s.auth.RevocationFeed(r.Context(), caller, after, limit)
+	rs, err := s.auth.RevocationFeed(r.Context(), authority.AsKey(caller), after, limit)
 	if err != nil {
 		return err
 	}

@@ -185,7 +185,7 @@ func (s *Server) setSessionPolicy(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := s.auth.SetSessionPolicy(r.Context(), caller, req.Policy); err != nil {
+	if err := s.auth.SetSessionPolicy(r.Context(), authority.AsKey(caller), req.Policy); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, req)

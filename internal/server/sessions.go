@@ -19,7 +19,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &struct{}{}); err != nil {
 		return err
 	}
-	ses, err := s.auth.Join(r.Context(), raw, r.PathValue("room"))
+	ses, err := s.auth.Join(r.Context(), authority.AsToken(raw), r.PathValue("room"))
 	if err != nil {
 		return err
 	}
