@@ -47,11 +47,11 @@ func newService(t *testing.T) *service {
 	if err := auth.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	app, err := auth.CreateApp(ctx, "test", "acme")
+	app, err := auth.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := auth.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	key, err := auth.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func newService(t *testing.T) *service {
 
 func (s *service) mint(t *testing.T, req authority.IssueRequest) string {
 	t.Helper()
-	out, err := s.auth.IssueToken(context.Background(), s.caller, req)
+	out, err := s.auth.IssueToken(context.Background(), authority.AsKey(s.caller), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestCheckAndRevocationFeed(t *testing.T) {
 	if _, err := v.Check(ctx, bob, "r1", access.ProduceCamera, ""); !errors.As(err, &fe) || fe.Missing != access.ProduceCamera {
 		t.Fatalf("bob producing: %v", err)
 	}
-	if _, err := s.auth.Revoke(ctx, s.caller, authority.RevokeRequest{UserID: "alice"}); err != nil {
+	if _, err := s.auth.Revoke(ctx, authority.AsKey(s.caller), authority.RevokeRequest{UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the verifier sees alice's revocation", func() bool {
@@ -168,10 +168,10 @@ func TestRotationIsPickedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := s.mint(t, authority.IssueRequest{UserID: "a", Role: "viewer"})
-	if _, err := s.auth.RotateSigningKey(ctx, "test"); err != nil {
+	if _, err := s.auth.RotateSigningKey(ctx, authority.AsOperator("test")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.auth.RotateSigningKey(ctx, "test"); err != nil {
+	if _, err := s.auth.RotateSigningKey(ctx, authority.AsOperator("test")); err != nil {
 		t.Fatal(err)
 	}
 	fresh := s.mint(t, authority.IssueRequest{UserID: "a", Role: "viewer"})
@@ -310,7 +310,7 @@ func TestRequireAnswersAsVerify(t *testing.T) {
 	defer media.Close()
 	ctx := t.Context()
 	revoked := s.mint(t, authority.IssueRequest{UserID: "rex", Role: "host"})
-	if _, err := s.auth.Revoke(ctx, s.caller, authority.RevokeRequest{UserID: "rex"}); err != nil {
+	if _, err := s.auth.Revoke(ctx, authority.AsKey(s.caller), authority.RevokeRequest{UserID: "rex"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Sync(ctx); err != nil {

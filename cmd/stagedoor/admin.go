@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stagedoor/stagedoor/internal/authority"
 )
 
 // cliActor names the command line in the audit log.
-const cliActor = "cli"
+var cliActor = authority.AsOperator("cli")
 
 // withNode opens the data directory, logging warnings to stderr, runs fn
 // and closes it.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/authority"
 )
 
 // auditView is an audit entry as the audit command shows it.
@@ -43,7 +43,7 @@ func newAuditCmd() *cobra.Command {
 				return usageError("--limit must not be negative")
 			}
 			return withNode(cmd, df, func(n *node) error {
-				q := storage.AuditQuery{AfterSeq: after, Limit: limit}
+				q := authority.AuditQuery{AfterSeq: after, Limit: limit}
 				if app != "" {
 					found, err := n.auth.FindApp(cmd.Context(), app)
 					if err != nil {

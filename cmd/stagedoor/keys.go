@@ -120,7 +120,7 @@ func newKeyCreateCmd() *cobra.Command {
 				}
 				out := cmd.OutOrStdout()
 				if asJSON {
-					return printJSON(out, k)
+					return printJSON(out, newKeyView{App: k.App, APIKey: k.APIKey, Secret: k.Secret, Kind: k.Kind})
 				}
 				_, err = fmt.Fprintf(out, "Created a %s API key for app %s.\n\n  api key:    %s\n  api secret: %s\n\nThe secret is shown only this once: store it now.\n",
 					k.Kind, k.App, k.APIKey, k.Secret)
@@ -133,6 +133,15 @@ func newKeyCreateCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&development, "development", false, "create a development key: limited rights, tokens of at most 1h")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// newKeyView is a created API key as key create --json shows it: the only
+// time its secret is shown.
+type newKeyView struct {
+	App    string         `json:"app"`
+	APIKey string         `json:"api_key"`
+	Secret string         `json:"api_secret"`
+	Kind   access.KeyKind `json:"kind"`
 }
 
 // keyView is an API key as key list shows it, never with its secret.

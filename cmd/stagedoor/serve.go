@@ -142,7 +142,7 @@ func bootstrap(ctx context.Context, n *node, url string, out io.Writer) error {
 	if err != nil || len(apps) > 0 {
 		return err
 	}
-	app, err := n.auth.CreateApp(ctx, "system", "default")
+	app, err := n.auth.CreateApp(ctx, authority.AsOperator("system"), "default")
 	var conflict *authority.ConflictError
 	if errors.As(err, &conflict) {
 		return nil // another node sharing the database bootstrapped it
@@ -150,7 +150,7 @@ func bootstrap(ctx context.Context, n *node, url string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := n.auth.CreateAPIKey(ctx, "system", app.ID, access.Development)
+	k, err := n.auth.CreateAPIKey(ctx, authority.AsOperator("system"), app.ID, access.Development)
 	if err != nil {
 		return err
 	}

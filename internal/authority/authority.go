@@ -20,6 +20,11 @@
 // interval. Every answer that issues a credential waits until its audit
 // entry is committed (auditlog.go), and Ready reports whether the store
 // takes writes.
+//
+// It speaks its own types: requests carry no wire tags (internal/server
+// owns the API's JSON), answers are no storage rows (views.go), and who
+// acts is one Principal (principal.go): an operator, an API key, or a
+// token's holder.
 package authority
 
 import (

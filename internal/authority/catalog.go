@@ -165,48 +165,67 @@ func randomID(prefix string, n int) string {
 var appName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // CreateApp creates an app.
-func (a *Authority) CreateApp(ctx context.Context, actor, name string) (storage.App, error) {
+func (a *Authority) CreateApp(ctx context.Context, by Principal, name string) (App, error) {
+	actor, err := by.operator()
+	if err != nil {
+		return App{}, err
+	}
 	if !appName.MatchString(name) {
-		return storage.App{}, &access.InvalidError{Field: "name", Detail: fmt.Sprintf("app name %q must be 1-64 letters, digits, '.', '_' or '-'", name)}
+		return App{}, &access.InvalidError{Field: "name", Detail: fmt.Sprintf("app name %q must be 1-64 letters, digits, '.', '_' or '-'", name)}
 	}
 	app := storage.App{ID: randomID("app_", 9), Name: name, SessionPolicy: storage.DefaultSessionPolicy, CreatedAt: a.now()}
 	audit := &storage.AuditEntry{Actor: actor, Action: "app.create", AppID: app.ID, Target: name}
 	if err := a.store.CreateApp(ctx, app, audit); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
-			return storage.App{}, &ConflictError{Detail: fmt.Sprintf("an app named %q exists", name)}
+			return App{}, &ConflictError{Detail: fmt.Sprintf("an app named %q exists", name)}
 		}
-		return storage.App{}, err
+		return App{}, err
 	}
-	return app, a.loadCatalog(ctx)
+	return appOf(app), a.loadCatalog(ctx)
 }
 
 // ListApps returns every app.
-func (a *Authority) ListApps(ctx context.Context) ([]storage.App, error) {
-	return a.store.ListApps(ctx)
+func (a *Authority) ListApps(ctx context.Context) ([]App, error) {
+	apps, err := a.store.ListApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]App, len(apps))
+	for i, app := range apps {
+		out[i] = appOf(app)
+	}
+	return out, nil
 }
 
 // FindApp returns the app with the given id or name.
-func (a *Authority) FindApp(ctx context.Context, idOrName string) (storage.App, error) {
+func (a *Authority) FindApp(ctx context.Context, idOrName string) (App, error) {
 	app, err := a.store.GetApp(ctx, idOrName)
 	if errors.Is(err, storage.ErrNotFound) {
 		app, err = a.store.GetAppByName(ctx, idOrName)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.App{}, &NotFoundError{What: "app", Name: idOrName}
+		return App{}, &NotFoundError{What: "app", Name: idOrName}
 	}
-	return app, err
+	if err != nil {
+		return App{}, err
+	}
+	return appOf(app), nil
 }
 
 // NewKey is a freshly created API key, the only time its secret is shown.
 type NewKey struct {
-	App    string         `json:"app"`
-	APIKey string         `json:"api_key"`
-	Secret string         `json:"api_secret"`
-	Kind   access.KeyKind `json:"kind"`
+	App    string
+	APIKey string
+	Secret string
+	Kind   access.KeyKind
 }
 
 // CreateAPIKey creates an API key for an app (given by id or name).
-func (a *Authority) CreateAPIKey(ctx context.Context, actor, app string, kind access.KeyKind) (NewKey, error) {
+func (a *Authority) CreateAPIKey(ctx context.Context, by Principal, app string, kind access.KeyKind) (NewKey, error) {
+	actor, err := by.operator()
+	if err != nil {
+		return NewKey{}, err
+	}
 	found, err := a.FindApp(ctx, app)
 	if err != nil {
 		return NewKey{}, err
@@ -230,7 +249,7 @@ func (a *Authority) CreateAPIKey(ctx context.Context, actor, app string, kind ac
 }
 
 // ListAPIKeys lists the keys of an app (by id or name), or of every app.
-func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]storage.APIKey, error) {
+func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]APIKey, error) {
 	id := ""
 	if app != "" {
 		found, err := a.FindApp(ctx, app)
@@ -239,11 +258,23 @@ func (a *Authority) ListAPIKeys(ctx context.Context, app string) ([]storage.APIK
 		}
 		id = found.ID
 	}
-	return a.store.ListAPIKeys(ctx, id)
+	keys, err := a.store.ListAPIKeys(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIKey, len(keys))
+	for i, k := range keys {
+		out[i] = APIKey{ID: k.ID, AppID: k.AppID, Kind: k.Kind, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+	}
+	return out, nil
 }
 
 // RevokeAPIKey revokes a key; every token it minted stops verifying.
-func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
+func (a *Authority) RevokeAPIKey(ctx context.Context, by Principal, id string) error {
+	actor, err := by.operator()
+	if err != nil {
+		return err
+	}
 	now := a.now()
 	audit := &storage.AuditEntry{Actor: actor, Action: "key.revoke", Target: id}
 	if k, err := a.store.GetAPIKey(ctx, id); err == nil {
@@ -264,7 +295,11 @@ func (a *Authority) RevokeAPIKey(ctx context.Context, actor, id string) error {
 }
 
 // SetRole creates or replaces an app's custom role.
-func (a *Authority) SetRole(ctx context.Context, actor, app, name string, perms []string, rank int) (access.Role, error) {
+func (a *Authority) SetRole(ctx context.Context, by Principal, app, name string, perms []string, rank int) (access.Role, error) {
+	actor, err := by.operator()
+	if err != nil {
+		return access.Role{}, err
+	}
 	found, err := a.FindApp(ctx, app)
 	if err != nil {
 		return access.Role{}, err

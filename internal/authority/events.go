@@ -121,7 +121,7 @@ type EventStream struct {
 // Events opens room's event stream: for an API key, for a participant
 // with a session in the room (waiting or joined), and for a token holding
 // a moderate.* permission in the room. Close it when done.
-func (a *Authority) Events(ctx context.Context, actor Actor, room string) (*EventStream, error) {
+func (a *Authority) Events(ctx context.Context, actor Principal, room string) (*EventStream, error) {
 	p, err := a.party(ctx, actor, room)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (st *EventStream) End() EndReason { return st.end }
 // wait for some; none means none came in time, or the stream ended (End).
 // next is the cursor to ask with next time, past events the viewer may
 // not see too.
-func (st *EventStream) Next(ctx context.Context, cursor int64, wait time.Duration) (events []storage.RoomEvent, next int64, err error) {
+func (st *EventStream) Next(ctx context.Context, cursor int64, wait time.Duration) (events []Event, next int64, err error) {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	poll := time.NewTicker(min(EventPoll, st.a.poll))
@@ -204,15 +204,15 @@ func (st *EventStream) Next(ctx context.Context, cursor int64, wait time.Duratio
 
 // filter keeps what the viewer may see of read, stops after the event
 // that ends the stream, and returns the cursor past what it looked at.
-func (st *EventStream) filter(read []storage.RoomEvent, cursor int64) ([]storage.RoomEvent, int64) {
-	var out []storage.RoomEvent
+func (st *EventStream) filter(read []storage.RoomEvent, cursor int64) ([]Event, int64) {
+	var out []Event
 	for _, e := range read {
 		cursor = e.Seq
 		own := st.own != "" && e.SessionID == st.own
 		if st.waiting && !own {
 			continue
 		}
-		out = append(out, e)
+		out = append(out, eventOf(e))
 		switch {
 		case own && e.Type == storage.EventSessionAdmitted:
 			st.waiting = false

@@ -116,7 +116,7 @@ func newNode(t *testing.T, store storage.Storage) *node {
 		cancel()
 		n.auth.Close()
 	})
-	app, err := n.auth.CreateApp(ctx, "test", "acme")
+	app, err := n.auth.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func newNode(t *testing.T, store storage.Storage) *node {
 		kind access.KeyKind
 		to   *authority.Caller
 	}{{access.Production, &n.prod}, {access.Development, &n.dev}} {
-		nk, err := n.auth.CreateAPIKey(ctx, "test", app.ID, k.kind)
+		nk, err := n.auth.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, k.kind)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func (n *node) at(tb testing.TB, t time.Time) {
 func (n *node) issue(t *testing.T, caller authority.Caller, req authority.IssueRequest) authority.Issued {
 	t.Helper()
 	req.Refresh = true
-	out, err := n.auth.IssueToken(t.Context(), caller, req)
+	out, err := n.auth.IssueToken(t.Context(), authority.AsKey(caller), req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,21 +14,21 @@ import (
 	"github.com/stagedoor/stagedoor/token"
 )
 
-// IssueRequest is what a partner backend asks a token to carry. Field names
-// match the HTTP API's, which the errors name.
+// IssueRequest is what a partner backend asks a token to carry. Its errors
+// name the fields as the HTTP API spells them.
 type IssueRequest struct {
-	UserID        string          `json:"user_id"`
-	Role          string          `json:"role"`
-	Rooms         []string        `json:"rooms,omitempty"`
-	ParticipantID string          `json:"participant_id,omitempty"`
-	Name          string          `json:"name,omitempty"`
-	Image         string          `json:"image,omitempty"`
-	Metadata      json.RawMessage `json:"metadata,omitempty"`
-	UserType      string          `json:"user_type,omitempty"`
-	Permissions   []string        `json:"permissions,omitempty"`
-	TTLSeconds    int64           `json:"ttl_seconds,omitempty"`
-	Audience      string          `json:"audience,omitempty"`
-	Refresh       bool            `json:"refresh,omitempty"`
+	UserID        string
+	Role          string
+	Rooms         []string
+	ParticipantID string
+	Name          string
+	Image         string
+	Metadata      json.RawMessage
+	UserType      string
+	Permissions   []string
+	TTLSeconds    int64
+	Audience      string
+	Refresh       bool
 }
 
 // Issued is a minted token.
@@ -153,7 +153,11 @@ func (a *Authority) sign(ctx context.Context, m minter, c *token.Claims) (Issued
 
 // IssueToken mints an access token for a partner backend's user
 // (CreateAccessToken), and a refresh token when asked.
-func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequest) (Issued, error) {
+func (a *Authority) IssueToken(ctx context.Context, by Principal, req IssueRequest) (Issued, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return Issued{}, err
+	}
 	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
 	c, err := a.resolve(m, req)
 	if err != nil {
@@ -180,7 +184,7 @@ func (a *Authority) IssueToken(ctx context.Context, caller Caller, req IssueRequ
 // the user and rooms of c, the first token minted from it.
 func (a *Authority) storeRefresh(ctx context.Context, m minter, family string, req IssueRequest, c *token.Claims) (string, error) {
 	req.Refresh = true
-	payload, err := json.Marshal(req)
+	payload, err := json.Marshal(storedGrantOf(req))
 	if err != nil {
 		return "", err
 	}

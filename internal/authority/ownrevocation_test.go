@@ -53,11 +53,11 @@ func TestOwnRevocationKeepsOthersUnread(t *testing.T) {
 		nodeA.Close()
 		db.Close()
 	})
-	app, err := nodeA.CreateApp(ctx, "test", "acme")
+	app, err := nodeA.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := nodeA.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	k, err := nodeA.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +70,10 @@ func TestOwnRevocationKeepsOthersUnread(t *testing.T) {
 	alice := mint(t, nodeA, caller, "alice")
 	bob := mint(t, nodeB, caller, "bob")
 
-	if _, err := nodeA.Revoke(ctx, caller, authority.RevokeRequest{UserID: "alice"}); err != nil {
+	if _, err := nodeA.Revoke(ctx, authority.AsKey(caller), authority.RevokeRequest{UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nodeB.Revoke(ctx, caller, authority.RevokeRequest{UserID: "bob"}); err != nil {
+	if _, err := nodeB.Revoke(ctx, authority.AsKey(caller), authority.RevokeRequest{UserID: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := nodeB.Check(ctx, bob, "r", access.Consume, ""); !errors.Is(err, authority.ErrRevoked) {

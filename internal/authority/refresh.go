@@ -20,6 +20,40 @@ var ErrRefreshInvalid = errors.New("refresh token is invalid, expired or revoked
 // is revoked, since one of the two presenters stole it.
 var ErrRefreshReused = errors.New("refresh token was already used; every token of its family is revoked")
 
+// storedGrant is the request a refresh token re-issues, in the JSON its
+// row keeps (storage.RefreshToken.Grants). The member names are a storage
+// format: rows written by earlier releases hold them, so they never change.
+type storedGrant struct {
+	UserID        string          `json:"user_id"`
+	Role          string          `json:"role"`
+	Rooms         []string        `json:"rooms,omitempty"`
+	ParticipantID string          `json:"participant_id,omitempty"`
+	Name          string          `json:"name,omitempty"`
+	Image         string          `json:"image,omitempty"`
+	Metadata      json.RawMessage `json:"metadata,omitempty"`
+	UserType      string          `json:"user_type,omitempty"`
+	Permissions   []string        `json:"permissions,omitempty"`
+	TTLSeconds    int64           `json:"ttl_seconds,omitempty"`
+	Audience      string          `json:"audience,omitempty"`
+	Refresh       bool            `json:"refresh,omitempty"`
+}
+
+func storedGrantOf(r IssueRequest) storedGrant {
+	return storedGrant{
+		UserID: r.UserID, Role: r.Role, Rooms: r.Rooms, ParticipantID: r.ParticipantID, Name: r.Name, Image: r.Image,
+		Metadata: r.Metadata, UserType: r.UserType, Permissions: r.Permissions, TTLSeconds: r.TTLSeconds,
+		Audience: r.Audience, Refresh: r.Refresh,
+	}
+}
+
+func (g storedGrant) request() IssueRequest {
+	return IssueRequest{
+		UserID: g.UserID, Role: g.Role, Rooms: g.Rooms, ParticipantID: g.ParticipantID, Name: g.Name, Image: g.Image,
+		Metadata: g.Metadata, UserType: g.UserType, Permissions: g.Permissions, TTLSeconds: g.TTLSeconds,
+		Audience: g.Audience, Refresh: g.Refresh,
+	}
+}
+
 // Refresh trades a refresh token for a new access token and a new refresh
 // token of the same family (rotation). The new access token is minted from
 // the app's roles as they are now. The refresh token is checked against
@@ -42,10 +76,11 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	if !ok || e.key.Revoked() {
 		return Issued{}, ErrRefreshInvalid
 	}
-	var req IssueRequest
-	if err := json.Unmarshal(rt.Grants, &req); err != nil {
+	var stored storedGrant
+	if err := json.Unmarshal(rt.Grants, &stored); err != nil {
 		return Issued{}, err
 	}
+	req := stored.request()
 	// A refresh token dies with everything that would revoke the tokens it
 	// mints: its family, its user, its rooms, its app's cut-off, its key.
 	// Revocations are read from the store first: one made by another node

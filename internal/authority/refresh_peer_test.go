@@ -46,10 +46,10 @@ func TestRefreshOnANodeThatHasNotHeardOfTheRevocation(t *testing.T) {
 		a := newNode(t, open(t))
 		b := a.peer(t)
 		ctx := t.Context()
-		if _, err := a.auth.Revoke(ctx, a.prod, authority.RevokeRequest{UserID: "alice"}); err != nil {
+		if _, err := a.auth.Revoke(ctx, authority.AsKey(a.prod), authority.RevokeRequest{UserID: "alice"}); err != nil {
 			t.Fatal(err)
 		}
-		out, err := b.IssueToken(ctx, a.prod, authority.IssueRequest{UserID: "alice", Role: access.Viewer, Refresh: true})
+		out, err := b.IssueToken(ctx, authority.AsKey(a.prod), authority.IssueRequest{UserID: "alice", Role: access.Viewer, Refresh: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 // newKey creates another key of the node's app.
 func (n *node) newKey(t *testing.T, kind access.KeyKind) authority.Caller {
 	t.Helper()
-	k, err := n.auth.CreateAPIKey(t.Context(), "test", n.app, kind)
+	k, err := n.auth.CreateAPIKey(t.Context(), authority.AsOperator("test"), n.app, kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func (n *node) newKey(t *testing.T, kind access.KeyKind) authority.Caller {
 // revoked reports whether the app's revocation feed holds one of kind.
 func (n *node) revoked(t *testing.T, kind storage.RevocationKind) bool {
 	t.Helper()
-	rs, err := n.auth.RevocationFeed(t.Context(), n.prod, 0, 1000)
+	rs, err := n.auth.RevocationFeed(t.Context(), authority.AsKey(n.prod), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestRevocationOutlivesRefreshTokens(t *testing.T) {
 			k := n.newKey(t, access.Production)
 			early := n.issue(t, k, alice)
 			n.clock.Set(n.clock.Now().Add(time.Minute))
-			if err := n.auth.RevokeAPIKey(t.Context(), "test", k.KeyID); err != nil {
+			if err := n.auth.RevokeAPIKey(t.Context(), authority.AsOperator("test"), k.KeyID); err != nil {
 				t.Fatal(err)
 			}
 			return []string{early.RefreshToken}
@@ -139,7 +139,7 @@ func refused(err error) bool {
 
 func revoke(t *testing.T, n *node, req authority.RevokeRequest) {
 	t.Helper()
-	if _, err := n.auth.Revoke(t.Context(), n.prod, req); err != nil {
+	if _, err := n.auth.Revoke(t.Context(), authority.AsKey(n.prod), req); err != nil {
 		t.Fatal(err)
 	}
 }

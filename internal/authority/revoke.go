@@ -12,16 +12,20 @@ import (
 
 // RevokeRequest names the tokens to revoke: exactly one field is set.
 type RevokeRequest struct {
-	TokenID      string     `json:"token_id,omitempty"`
-	UserID       string     `json:"user_id,omitempty"`
-	Room         string     `json:"room,omitempty"`
-	IssuedBefore *time.Time `json:"issued_before,omitempty"`
+	TokenID      string
+	UserID       string
+	Room         string
+	IssuedBefore *time.Time
 }
 
 // Revoke makes an app's matching tokens fail verification from now on, and
 // ends the refresh tokens it matches. The revocation is kept only while a
 // credential it matches can still be valid.
-func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest) (revocation.Revocation, error) {
+func (a *Authority) Revoke(ctx context.Context, by Principal, req RevokeRequest) (revocation.Revocation, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return revocation.Revocation{}, err
+	}
 	now := a.now()
 	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now}
 	set := 0
@@ -75,7 +79,11 @@ func (a *Authority) Revoke(ctx context.Context, caller Caller, req RevokeRequest
 
 // RevocationFeed returns the revocations after cursor, for verifiers that
 // check tokens locally. Each app sees its own.
-func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int64, limit int) ([]revocation.Revocation, error) {
+func (a *Authority) RevocationFeed(ctx context.Context, by Principal, after int64, limit int) ([]revocation.Revocation, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return nil, err
+	}
 	if after < 0 {
 		return nil, invalid("after", "must not be negative")
 	}
@@ -84,19 +92,27 @@ func (a *Authority) RevocationFeed(ctx context.Context, caller Caller, after int
 }
 
 // Audit lists the audit log.
-func (a *Authority) Audit(ctx context.Context, q storage.AuditQuery) ([]storage.AuditEntry, error) {
-	return a.store.ListAudit(ctx, q)
+func (a *Authority) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	entries, err := a.store.ListAudit(ctx, storage.AuditQuery{AfterSeq: q.AfterSeq, AppID: q.AppID, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AuditEntry, len(entries))
+	for i, e := range entries {
+		out[i] = AuditEntry{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, AppID: e.AppID, Target: e.Target, Detail: e.Detail}
+	}
+	return out, nil
 }
 
 // Guest asks for a guest user: a generated id, a name and an image.
 type Guest struct {
-	Name        string          `json:"name"`
-	Image       string          `json:"image,omitempty"`
-	Role        string          `json:"role,omitempty"`
-	Rooms       []string        `json:"rooms,omitempty"`
-	Metadata    json.RawMessage `json:"metadata,omitempty"`
-	Permissions []string        `json:"permissions,omitempty"`
-	TTLSeconds  int64           `json:"ttl_seconds,omitempty"`
+	Name        string
+	Image       string
+	Role        string
+	Rooms       []string
+	Metadata    json.RawMessage
+	Permissions []string
+	TTLSeconds  int64
 }
 
 func (g Guest) request() (IssueRequest, error) {
@@ -113,19 +129,27 @@ func (g Guest) request() (IssueRequest, error) {
 	}, nil
 }
 
-// CreateGuestByKey creates a guest user with an API key.
-func (a *Authority) CreateGuestByKey(ctx context.Context, caller Caller, g Guest) (Issued, error) {
+// CreateGuest creates a guest user: for an API key, or on behalf of the
+// holder of a token holding invite (guestByInvite).
+func (a *Authority) CreateGuest(ctx context.Context, by Principal, g Guest) (Issued, error) {
+	if raw, err := by.token(); err == nil {
+		inviter, err := a.Verify(ctx, raw)
+		if err != nil {
+			return Issued{}, err
+		}
+		return a.guestByInvite(ctx, inviter, g)
+	}
 	req, err := g.request()
 	if err != nil {
 		return Issued{}, err
 	}
-	return a.IssueToken(ctx, caller, req)
+	return a.IssueToken(ctx, by, req)
 }
 
-// CreateGuestByInvite creates a guest user on behalf of a token holding
-// invite. The guest never gets more than the inviter holds: no permission
-// it lacks, no role above its own, no room outside its own, no longer life.
-func (a *Authority) CreateGuestByInvite(ctx context.Context, inviter *Verified, g Guest) (Issued, error) {
+// guestByInvite creates a guest user on behalf of a token holding invite.
+// The guest never gets more than the inviter holds: no permission it
+// lacks, no role above its own, no room outside its own, no longer life.
+func (a *Authority) guestByInvite(ctx context.Context, inviter *Verified, g Guest) (Issued, error) {
 	if !inviter.Grants.Permissions.Has(access.Invite) {
 		return Issued{}, &access.ForbiddenError{Reason: access.ReasonMissingPermission, Missing: access.Invite, Detail: "missing permission invite"}
 	}

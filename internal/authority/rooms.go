@@ -13,39 +13,33 @@ import (
 // RoomRequest asks for a new room. Unset fields take the defaults of the
 // creator's role (access.DefaultRoomSettings).
 type RoomRequest struct {
-	Name            string          `json:"name"`
-	Type            string          `json:"type,omitempty"`
-	MaxProducers    int             `json:"max_producers,omitempty"`
-	MaxParticipants int             `json:"max_participants,omitempty"`
-	Metadata        json.RawMessage `json:"metadata,omitempty"`
-}
-
-// RoomView is a room with the sessions not ended in it, oldest first.
-type RoomView struct {
-	Room     storage.Room
-	Sessions []storage.Session
+	Name            string
+	Type            string
+	MaxProducers    int
+	MaxParticipants int
+	Metadata        json.RawMessage
 }
 
 // CreateRoom creates a live room: with an API key, or with a token holding
 // room.create in that room (a token bound to rooms creates only those).
-func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest) (storage.Room, error) {
+func (a *Authority) CreateRoom(ctx context.Context, actor Principal, req RoomRequest) (Room, error) {
 	if err := access.CheckName("name", req.Name); err != nil {
-		return storage.Room{}, err
+		return Room{}, err
 	}
 	if err := access.CheckMetadata(req.Metadata); err != nil {
-		return storage.Room{}, err
+		return Room{}, err
 	}
 	if string(req.Metadata) == "null" {
 		req.Metadata = nil
 	}
 	p, err := a.party(ctx, actor, req.Name)
 	if err != nil {
-		return storage.Room{}, err
+		return Room{}, err
 	}
 	var creator access.Role
 	if p.v != nil {
 		if err := p.v.Grants.Check(req.Name, "", access.RoomCreate); err != nil {
-			return storage.Room{}, err
+			return Room{}, err
 		}
 		creator = a.role(p.app, p.v.Grants.Role)
 	}
@@ -53,7 +47,7 @@ func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest
 		Type: access.RoomType(req.Type), MaxProducers: req.MaxProducers, MaxParticipants: req.MaxParticipants,
 	})
 	if err != nil {
-		return storage.Room{}, err
+		return Room{}, err
 	}
 	room := storage.Room{
 		AppID: p.app, Name: req.Name, Type: string(set.Type), MaxProducers: set.MaxProducers,
@@ -64,18 +58,18 @@ func (a *Authority) CreateRoom(ctx context.Context, actor Actor, req RoomRequest
 	err = a.store.CreateRoom(ctx, room, audit)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return storage.Room{}, &ConflictError{Code: CodeRoomExists, Detail: fmt.Sprintf("room %q is live", room.Name)}
+		return Room{}, &ConflictError{Code: CodeRoomExists, Detail: fmt.Sprintf("room %q is live", room.Name)}
 	case err != nil:
-		return storage.Room{}, err
+		return Room{}, err
 	}
-	return room, nil
+	return roomOf(room), nil
 }
 
 // Room shows a room, its sessions, who waits and who produces what: to an
 // API key, to a participant admitted to the room, and to a token holding a
 // moderate.* permission in the room (who manages the waiting room without
 // being in it).
-func (a *Authority) Room(ctx context.Context, actor Actor, name string) (RoomView, error) {
+func (a *Authority) Room(ctx context.Context, actor Principal, name string) (RoomView, error) {
 	p, err := a.party(ctx, actor, name)
 	if err != nil {
 		return RoomView{}, err
@@ -97,13 +91,17 @@ func (a *Authority) Room(ctx context.Context, actor Actor, name string) (RoomVie
 			return RoomView{}, notAdmitted(fmt.Sprintf("participant %q is not in room %q", p.identity, name))
 		}
 	}
-	return RoomView{Room: room, Sessions: sessions}, nil
+	out := RoomView{Room: roomOf(room), Sessions: make([]Session, len(sessions))}
+	for i, ses := range sessions {
+		out.Sessions[i] = sessionOf(ses)
+	}
+	return out, nil
 }
 
 // EndRoom ends a live room: every session in it ends (room_ended) and every
 // token issued so far stops working in it (a room revocation). An API key,
 // the room's creator or a holder of moderate.kick in the room may end it.
-func (a *Authority) EndRoom(ctx context.Context, actor Actor, name string) error {
+func (a *Authority) EndRoom(ctx context.Context, actor Principal, name string) error {
 	p, err := a.party(ctx, actor, name)
 	if err != nil {
 		return err

@@ -8,15 +8,6 @@ import (
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
-// Actor is who acts on a room: an API key of the room's app, or the holder
-// of an access token.
-type Actor struct {
-	// Caller is the API key, when one acts.
-	Caller *Caller
-	// Token is the raw access token otherwise.
-	Token string
-}
-
 // party is an actor resolved for one room.
 type party struct {
 	app string
@@ -32,12 +23,15 @@ type party struct {
 // be valid (not expired, not revoked, not revoked in the room), bound to the
 // room if bound to rooms, and its participant must not be blocked from the
 // room.
-func (a *Authority) party(ctx context.Context, actor Actor, room string) (*party, error) {
+func (a *Authority) party(ctx context.Context, actor Principal, room string) (*party, error) {
 	if err := access.CheckName("room", room); err != nil {
 		return nil, err
 	}
-	if actor.Caller != nil {
-		return &party{app: actor.Caller.AppID, key: actor.Caller, name: actor.Caller.Actor()}, nil
+	if actor.Operator != "" {
+		return nil, ErrOperatorInRoom
+	}
+	if actor.Key != nil {
+		return &party{app: actor.Key.AppID, key: actor.Key, name: actor.Key.Actor()}, nil
 	}
 	v, err := a.tokens.Verify(ctx, actor.Token, room)
 	if err != nil {
@@ -79,7 +73,7 @@ func (p *party) asSelf(s storage.Session) error {
 
 // target resolves actor in room and loads session id, which must not have
 // ended.
-func (a *Authority) target(ctx context.Context, actor Actor, room, id string) (*party, storage.Session, error) {
+func (a *Authority) target(ctx context.Context, actor Principal, room, id string) (*party, storage.Session, error) {
 	p, err := a.party(ctx, actor, room)
 	if err != nil {
 		return nil, storage.Session{}, err

@@ -26,10 +26,13 @@ const (
 // its subject. A holder of room.join joins at once, a holder of
 // room.ask_join waits for a moderator; anyone else is refused. A session
 // the same participant already had in the room ends (duplicate_identity).
-func (a *Authority) Join(ctx context.Context, raw, room string) (storage.Session, error) {
-	p, err := a.party(ctx, Actor{Token: raw}, room)
+func (a *Authority) Join(ctx context.Context, by Principal, room string) (Session, error) {
+	if _, err := by.token(); err != nil {
+		return Session{}, err
+	}
+	p, err := a.party(ctx, by, room)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	g, c := p.v.Grants, p.v.Claims
 	state := storage.SessionJoined
@@ -37,7 +40,7 @@ func (a *Authority) Join(ctx context.Context, raw, room string) (storage.Session
 	case access.Wait:
 		state = storage.SessionWaiting
 	case access.Denied:
-		return storage.Session{}, &access.ForbiddenError{Reason: access.ReasonMissingPermission, Missing: access.RoomJoin,
+		return Session{}, &access.ForbiddenError{Reason: access.ReasonMissingPermission, Missing: access.RoomJoin,
 			Detail: "missing permission room.join (or room.ask_join to wait for admission)"}
 	}
 	now := a.now()
@@ -50,16 +53,16 @@ func (a *Authority) Join(ctx context.Context, raw, room string) (storage.Session
 	joined, _, err := a.store.JoinRoom(ctx, s, now)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return storage.Session{}, &NotFoundError{What: "room", Name: room}
+		return Session{}, &NotFoundError{What: "room", Name: room}
 	case errors.Is(err, storage.ErrConflict):
-		return storage.Session{}, roomEnded(room)
+		return Session{}, roomEnded(room)
 	case errors.Is(err, storage.ErrBlocked):
 		a.rooms.blocks.changed(roomKey{p.app, room})
-		return storage.Session{}, blocked(p.identity, room)
+		return Session{}, blocked(p.identity, room)
 	case errors.Is(err, storage.ErrRoomFull):
-		return storage.Session{}, roomFull(room, "participant")
+		return Session{}, roomFull(room, "participant")
 	}
-	return joined, err
+	return viewed(joined, err)
 }
 
 // watchUntil is the TokenExpiresAt of a session whose token expires at
@@ -84,7 +87,11 @@ func (a *Authority) sessionPolicy(app string) string {
 // session when its token expires. It applies to sessions joining (or
 // replacing their token) from then on. Revocations end sessions under
 // both.
-func (a *Authority) SetSessionPolicy(ctx context.Context, caller Caller, policy string) error {
+func (a *Authority) SetSessionPolicy(ctx context.Context, by Principal, policy string) error {
+	caller, err := by.apiKey()
+	if err != nil {
+		return err
+	}
 	if policy != PolicyJoin && policy != PolicyContinuous {
 		return invalid("policy", "unknown policy %q (want join or continuous)", policy)
 	}
@@ -96,64 +103,64 @@ func (a *Authority) SetSessionPolicy(ctx context.Context, caller Caller, policy 
 }
 
 // Admit lets a waiting session in; the actor needs moderate.admit.
-func (a *Authority) Admit(ctx context.Context, actor Actor, room, id string) (storage.Session, error) {
+func (a *Authority) Admit(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if _, err := a.moderate(ctx, p, s, access.ModerateAdmit); err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	out, err := a.store.AdmitSession(ctx, p.app, room, id, a.now())
 	if errors.Is(err, storage.ErrConflict) {
-		return storage.Session{}, notWaiting(id)
+		return Session{}, notWaiting(id)
 	}
-	return out, err
+	return viewed(out, err)
 }
 
 // Reject turns a waiting session away (it ends, rejected); the actor needs
 // moderate.admit.
-func (a *Authority) Reject(ctx context.Context, actor Actor, room, id string) (storage.Session, error) {
+func (a *Authority) Reject(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if _, err := a.moderate(ctx, p, s, access.ModerateAdmit); err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if s.State != storage.SessionWaiting {
-		return storage.Session{}, notWaiting(id)
+		return Session{}, notWaiting(id)
 	}
-	return a.endSession(ctx, s, storage.EndRejected)
+	return viewed(a.endSession(ctx, s, storage.EndRejected))
 }
 
 // Leave ends the actor's own session.
-func (a *Authority) Leave(ctx context.Context, actor Actor, room, id string) (storage.Session, error) {
+func (a *Authority) Leave(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if err := p.asSelf(s); err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
-	return a.endSession(ctx, s, storage.EndLeft)
+	return viewed(a.endSession(ctx, s, storage.EndLeft))
 }
 
 // Heartbeat renews the lease of the actor's own session.
-func (a *Authority) Heartbeat(ctx context.Context, actor Actor, room, id string) (storage.Session, error) {
+func (a *Authority) Heartbeat(ctx context.Context, actor Principal, room, id string) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if err := p.asSelf(s); err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	now := a.now()
 	out, err := a.store.RenewSession(ctx, p.app, room, id, now.Add(Lease), "", "", time.Time{}, time.Time{}, now)
 	if errors.Is(err, storage.ErrConflict) {
-		return storage.Session{}, sessionEnded(id)
+		return Session{}, sessionEnded(id)
 	}
-	return out, err
+	return viewed(out, err)
 }
 
 func (a *Authority) endSession(ctx context.Context, s storage.Session, reason string) (storage.Session, error) {

@@ -16,9 +16,9 @@ import (
 // (moderate.permissions): Role alone gives the role's permissions,
 // Permissions (the full list) replaces them, with or without a new role.
 type SessionChange struct {
-	Mute        []string `json:"mute,omitempty"`
-	Role        string   `json:"role,omitempty"`
-	Permissions []string `json:"permissions,omitempty"`
+	Mute        []string
+	Role        string
+	Permissions []string
 }
 
 // allSources are every source a session can produce.
@@ -29,32 +29,32 @@ var allSources = []string{access.SourceCamera, access.SourceMicrophone, access.S
 // (freeing its producer slot if none is left). No escalation: a moderator
 // acts only on peers ranked no higher than itself, gives no role ranked
 // above its own and no permission it lacks.
-func (a *Authority) UpdateSession(ctx context.Context, actor Actor, room, id string, ch SessionChange) (storage.Session, error) {
+func (a *Authority) UpdateSession(ctx context.Context, actor Principal, room, id string, ch SessionChange) (Session, error) {
 	if ch.Mute == nil && ch.Role == "" && ch.Permissions == nil {
-		return storage.Session{}, invalid("body", "give mute, role or permissions")
+		return Session{}, invalid("body", "give mute, role or permissions")
 	}
 	for _, src := range ch.Mute {
 		if _, err := access.SourcePermission(src); err != nil {
-			return storage.Session{}, &access.InvalidError{Field: "mute", Detail: err.(*access.InvalidError).Detail}
+			return Session{}, &access.InvalidError{Field: "mute", Detail: err.(*access.InvalidError).Detail}
 		}
 	}
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	u := storage.SessionUpdate{DropSources: ch.Mute}
 	if ch.Mute != nil {
 		if _, err := a.moderate(ctx, p, s, access.ModerateMute); err != nil {
-			return storage.Session{}, err
+			return Session{}, err
 		}
 	}
 	if ch.Role != "" || ch.Permissions != nil {
 		h, err := a.moderate(ctx, p, s, access.ModeratePermissions)
 		if err != nil {
-			return storage.Session{}, err
+			return Session{}, err
 		}
 		if u.Role, u.Permissions, err = a.newRights(p.app, h, s, ch); err != nil {
-			return storage.Session{}, err
+			return Session{}, err
 		}
 		perms, _ := access.ParseSet(u.Permissions)
 		for _, src := range access.LostSources(allSources, perms) {
@@ -65,9 +65,9 @@ func (a *Authority) UpdateSession(ctx context.Context, actor Actor, room, id str
 	}
 	out, err := a.store.UpdateSession(ctx, p.app, room, id, u, a.now())
 	if errors.Is(err, storage.ErrConflict) {
-		return storage.Session{}, sessionEnded(id)
+		return Session{}, sessionEnded(id)
 	}
-	return out, err
+	return viewed(out, err)
 }
 
 // newRights is the role and permissions ch gives s, checked against what
@@ -125,87 +125,93 @@ func (a *Authority) newRights(app string, h access.Holder, s storage.Session, ch
 // session's rank. With block, the participant is barred from the room:
 // it cannot join again, and its tokens, refreshed ones too, are refused in
 // the room.
-func (a *Authority) Kick(ctx context.Context, actor Actor, room, id string, block bool) (storage.Session, error) {
+func (a *Authority) Kick(ctx context.Context, actor Principal, room, id string, block bool) (Session, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if _, err := a.moderate(ctx, p, s, access.ModerateKick); err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if !block {
-		return a.endSession(ctx, s, storage.EndKicked)
+		return viewed(a.endSession(ctx, s, storage.EndKicked))
 	}
 	audit := &storage.AuditEntry{Actor: p.name, Action: "room.block", AppID: p.app, Target: s.Participant, Detail: []byte(fmt.Sprintf(`{"room":%q}`, room))}
 	out, err := a.store.BlockParticipant(ctx, p.app, room, s.Participant, a.now(), audit)
 	a.rooms.blocks.changed(roomKey{p.app, room})
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if out.ID == "" {
-		return storage.Session{}, sessionEnded(id)
+		return Session{}, sessionEnded(id)
 	}
-	return out, nil
+	return sessionOf(out), nil
 }
 
 // RequestPermission asks the room's moderators for a permission the
 // actor's own session lacks (raise hand).
-func (a *Authority) RequestPermission(ctx context.Context, actor Actor, room, id, permission string) (storage.PermissionRequest, error) {
+func (a *Authority) RequestPermission(ctx context.Context, actor Principal, room, id, permission string) (PermissionRequest, error) {
 	want, err := access.ParsePermission(permission)
 	if err != nil {
-		return storage.PermissionRequest{}, &access.InvalidError{Field: "permission", Detail: err.Error()}
+		return PermissionRequest{}, &access.InvalidError{Field: "permission", Detail: err.Error()}
 	}
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.PermissionRequest{}, err
+		return PermissionRequest{}, err
 	}
 	if err := p.asSelf(s); err != nil {
-		return storage.PermissionRequest{}, err
+		return PermissionRequest{}, err
 	}
 	if s.State == storage.SessionWaiting {
-		return storage.PermissionRequest{}, notAdmitted("a session waiting to be admitted cannot ask for permissions")
+		return PermissionRequest{}, notAdmitted("a session waiting to be admitted cannot ask for permissions")
 	}
 	if permsOf(s).Has(want) {
-		return storage.PermissionRequest{}, &ConflictError{Code: CodeAlreadyHeld, Detail: fmt.Sprintf("the session already holds %s", want)}
+		return PermissionRequest{}, &ConflictError{Code: CodeAlreadyHeld, Detail: fmt.Sprintf("the session already holds %s", want)}
 	}
 	r := storage.PermissionRequest{ID: requestID(id, want), AppID: p.app, Room: room, SessionID: id, Permission: want.String()}
 	out, err := a.store.CreatePermissionRequest(ctx, r, a.now())
 	if errors.Is(err, storage.ErrConflict) {
-		return storage.PermissionRequest{}, sessionEnded(id)
+		return PermissionRequest{}, sessionEnded(id)
 	}
-	return out, err
+	if err != nil {
+		return PermissionRequest{}, err
+	}
+	return requestOf(out), nil
 }
 
 // ResolveRequest grants or denies a session's pending permission request;
 // the actor needs moderate.permissions over the session's rank, and can
 // grant only a permission it holds.
-func (a *Authority) ResolveRequest(ctx context.Context, actor Actor, room, id, requestID string, grant bool) (storage.PermissionRequest, storage.Session, error) {
+func (a *Authority) ResolveRequest(ctx context.Context, actor Principal, room, id, requestID string, grant bool) (PermissionRequest, Session, error) {
 	notFound := &NotFoundError{What: "permission request", Name: requestID}
 	asked, ok := requestedIn(requestID, id)
 	if !ok {
-		return storage.PermissionRequest{}, storage.Session{}, notFound
+		return PermissionRequest{}, Session{}, notFound
 	}
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.PermissionRequest{}, storage.Session{}, err
+		return PermissionRequest{}, Session{}, err
 	}
 	h, err := a.moderate(ctx, p, s, access.ModeratePermissions)
 	if err != nil {
-		return storage.PermissionRequest{}, storage.Session{}, err
+		return PermissionRequest{}, Session{}, err
 	}
 	if grant {
 		if err := access.CanGrant(h, access.Role{}, access.Of(asked)); err != nil {
-			return storage.PermissionRequest{}, storage.Session{}, err
+			return PermissionRequest{}, Session{}, err
 		}
 	}
 	r, out, err := a.store.ResolvePermissionRequest(ctx, p.app, room, requestID, grant, a.now())
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return storage.PermissionRequest{}, storage.Session{}, notFound
+		return PermissionRequest{}, Session{}, notFound
 	case errors.Is(err, storage.ErrConflict):
-		return storage.PermissionRequest{}, storage.Session{}, &ConflictError{Code: CodeRequestResolved, Detail: fmt.Sprintf("request %q is no longer pending", requestID)}
+		return PermissionRequest{}, Session{}, &ConflictError{Code: CodeRequestResolved, Detail: fmt.Sprintf("request %q is no longer pending", requestID)}
 	}
-	return r, out, err
+	if err != nil {
+		return PermissionRequest{}, Session{}, err
+	}
+	return requestOf(r), sessionOf(out), nil
 }
 
 // requestID names a session's request for permission p:

@@ -13,66 +13,66 @@ import (
 // session's current permissions decide (moderators may have changed them
 // since its token was minted), and the room's producer cap is taken
 // atomically: of racing sessions exactly as many win as the cap allows.
-func (a *Authority) Produce(ctx context.Context, actor Actor, room, id, source string) (storage.Session, error) {
+func (a *Authority) Produce(ctx context.Context, actor Principal, room, id, source string) (Session, error) {
 	need, err := access.SourcePermission(source)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if err := p.asSelf(s); err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if s.State == storage.SessionWaiting {
-		return storage.Session{}, notAdmitted("a session waiting to be admitted cannot produce")
+		return Session{}, notAdmitted("a session waiting to be admitted cannot produce")
 	}
 	if !permsOf(s).Has(need) {
-		return storage.Session{}, missingPermission(need)
+		return Session{}, missingPermission(need)
 	}
 	now := a.now()
 	out, err := a.store.ClaimProducer(ctx, p.app, room, id, source, now)
 	switch {
 	case errors.Is(err, storage.ErrRoomFull):
-		return storage.Session{}, roomFull(room, "producer")
+		return Session{}, roomFull(room, "producer")
 	case errors.Is(err, storage.ErrConflict):
-		return storage.Session{}, sessionEnded(id)
+		return Session{}, sessionEnded(id)
 	case err != nil:
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	// A moderator who took the permission away between the check and the
 	// claim dropped every source it no longer allows, but could not see
 	// this one yet: the session as claimed tells.
 	if !permsOf(out).Has(need) {
 		if _, err := a.store.ReleaseProducer(ctx, p.app, room, id, source, now); err != nil {
-			return storage.Session{}, err
+			return Session{}, err
 		}
-		return storage.Session{}, missingPermission(need)
+		return Session{}, missingPermission(need)
 	}
-	return out, nil
+	return sessionOf(out), nil
 }
 
 // Unproduce stops producing source; the session's own participant may,
 // and so may a moderator holding moderate.mute.
-func (a *Authority) Unproduce(ctx context.Context, actor Actor, room, id, source string) (storage.Session, error) {
+func (a *Authority) Unproduce(ctx context.Context, actor Principal, room, id, source string) (Session, error) {
 	if _, err := access.SourcePermission(source); err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
-		return storage.Session{}, err
+		return Session{}, err
 	}
 	if !p.self(s) {
 		if _, err := a.moderate(ctx, p, s, access.ModerateMute); err != nil {
-			return storage.Session{}, err
+			return Session{}, err
 		}
 	}
 	out, err := a.store.ReleaseProducer(ctx, p.app, room, id, source, a.now())
 	if errors.Is(err, storage.ErrConflict) {
-		return storage.Session{}, sessionEnded(id)
+		return Session{}, sessionEnded(id)
 	}
-	return out, err
+	return viewed(out, err)
 }
 
 // SessionToken mints a fresh access token for the actor's own session,
@@ -81,7 +81,7 @@ func (a *Authority) Unproduce(ctx context.Context, actor Actor, room, id, source
 // the same user, through the API key of the session's token. The session
 // then runs on the new token: under the continuous policy it ends when the
 // new token expires, not the old one. The lease is renewed too.
-func (a *Authority) SessionToken(ctx context.Context, actor Actor, room, id string) (Issued, error) {
+func (a *Authority) SessionToken(ctx context.Context, actor Principal, room, id string) (Issued, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Issued{}, err

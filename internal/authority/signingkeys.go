@@ -146,7 +146,11 @@ func (a *Authority) signer() *token.Key {
 // and keeps the old current key published until every token it signed has
 // expired. Of nodes rotating at once, one wins; the others return a
 // *ConflictError.
-func (a *Authority) RotateSigningKey(ctx context.Context, actor string) (string, error) {
+func (a *Authority) RotateSigningKey(ctx context.Context, by Principal) (string, error) {
+	actor, err := by.operator()
+	if err != nil {
+		return "", err
+	}
 	keys, err := a.store.ListSigningKeys(ctx)
 	if err != nil {
 		return "", err

@@ -115,11 +115,11 @@ func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller
 		a.Close()
 		db.Close()
 	})
-	app, err := a.CreateApp(ctx, "test", "acme")
+	app, err := a.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := a.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	k, err := a.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller
 
 func mint(t *testing.T, a *authority.Authority, caller authority.Caller, user string) string {
 	t.Helper()
-	out, err := a.IssueToken(t.Context(), caller, authority.IssueRequest{UserID: user, Role: "viewer"})
+	out, err := a.IssueToken(t.Context(), authority.AsKey(caller), authority.IssueRequest{UserID: user, Role: "viewer"})
 	if err != nil {
 		t.Fatalf("mint for %s: %v", user, err)
 	}
@@ -147,7 +147,7 @@ func TestStoreAway(t *testing.T) {
 	a, store, caller := startAway(t)
 	alice := mint(t, a, caller, "alice")
 	bob := mint(t, a, caller, "bob")
-	if _, err := a.Revoke(t.Context(), caller, authority.RevokeRequest{UserID: "bob"}); err != nil {
+	if _, err := a.Revoke(t.Context(), authority.AsKey(caller), authority.RevokeRequest{UserID: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	jwks := string(a.JWKS())
@@ -174,13 +174,13 @@ func TestStoreAway(t *testing.T) {
 	if _, err := a.Authenticate(caller.KeyID, "wrong"); !errors.Is(err, authority.ErrUnauthenticated) {
 		t.Errorf("authenticate with a wrong secret while away: %v", err)
 	}
-	if _, err := a.Revoke(t.Context(), caller, authority.RevokeRequest{UserID: "alice"}); !errors.Is(err, authority.ErrUnavailable) {
+	if _, err := a.Revoke(t.Context(), authority.AsKey(caller), authority.RevokeRequest{UserID: "alice"}); !errors.Is(err, authority.ErrUnavailable) {
 		t.Errorf("revoke while away: %v, want ErrUnavailable", err)
 	}
-	if _, err := a.IssueToken(t.Context(), caller, authority.IssueRequest{UserID: "dave", Role: "viewer", Refresh: true}); !errors.Is(err, authority.ErrUnavailable) {
+	if _, err := a.IssueToken(t.Context(), authority.AsKey(caller), authority.IssueRequest{UserID: "dave", Role: "viewer", Refresh: true}); !errors.Is(err, authority.ErrUnavailable) {
 		t.Errorf("mint with a refresh token while away: %v, want ErrUnavailable", err)
 	}
-	if out, err := a.IssueToken(t.Context(), caller, authority.IssueRequest{UserID: "carol", Role: "viewer"}); !errors.Is(err, authority.ErrUnavailable) || out.AccessToken != "" {
+	if out, err := a.IssueToken(t.Context(), authority.AsKey(caller), authority.IssueRequest{UserID: "carol", Role: "viewer"}); !errors.Is(err, authority.ErrUnavailable) || out.AccessToken != "" {
 		t.Errorf("mint while away: %q %v, want no token and ErrUnavailable", out.AccessToken, err)
 	}
 	if _, err := a.Check(t.Context(), alice, "r", access.Consume, ""); err != nil {
@@ -196,7 +196,7 @@ func TestStoreAway(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	mint(t, a, caller, "carol")
-	entries, err := a.Audit(t.Context(), storage.AuditQuery{AppID: caller.AppID})
+	entries, err := a.Audit(t.Context(), authority.AuditQuery{AppID: caller.AppID})
 	if err != nil {
 		t.Fatal(err)
 	}

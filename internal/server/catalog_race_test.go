@@ -24,7 +24,7 @@ func TestKeyChangesSurviveBackgroundReloads(t *testing.T) {
 	for i := 0; time.Now().Before(deadline) || i < 20; i++ {
 		k := s.newAPIKey(t, access.Production)
 		if i%2 == 1 {
-			if err := s.auth.RevokeAPIKey(ctx, "test", k.APIKey); err != nil {
+			if err := s.auth.RevokeAPIKey(ctx, authority.AsOperator("test"), k.APIKey); err != nil {
 				t.Fatal(err)
 			}
 			revoked = append(revoked, k)

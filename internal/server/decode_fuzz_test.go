@@ -12,7 +12,6 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stagedoor/stagedoor/access"
-	"github.com/stagedoor/stagedoor/internal/authority"
 )
 
 // requestTypes are the bodies the handlers decode, each with a body it
@@ -21,11 +20,11 @@ var requestTypes = []struct {
 	new  func() any
 	seed string
 }{
-	{func() any { return new(authority.IssueRequest) }, `{"user_id":"alice","role":"host","rooms":["stage"],"participant_id":"a1","name":"Alice","image":"https://x/a.png","metadata":{"team":["blue",1,true,null]},"user_type":"authenticated","permissions":["data.send"],"ttl_seconds":600,"audience":"rtc","refresh":true}`},
-	{func() any { return new(authority.Guest) }, `{"name":"Gus","image":"i","role":"guest","rooms":["stage"],"metadata":1.5e3,"permissions":["consume"],"ttl_seconds":60}`},
-	{func() any { return new(authority.RevokeRequest) }, `{"issued_before":"2030-01-02T03:04:05+02:00"}`},
-	{func() any { return new(authority.RoomRequest) }, `{"name":"stage","type":"conference","max_producers":3,"max_participants":50,"metadata":{"topic":"\u00e9t\u00e9"}}`},
-	{func() any { return new(authority.SessionChange) }, `{"mute":["camera"],"role":"viewer","permissions":["consume","room.join"]}`},
+	{func() any { return new(tokenRequest) }, `{"user_id":"alice","role":"host","rooms":["stage"],"participant_id":"a1","name":"Alice","image":"https://x/a.png","metadata":{"team":["blue",1,true,null]},"user_type":"authenticated","permissions":["data.send"],"ttl_seconds":600,"audience":"rtc","refresh":true}`},
+	{func() any { return new(guestRequest) }, `{"name":"Gus","image":"i","role":"guest","rooms":["stage"],"metadata":1.5e3,"permissions":["consume"],"ttl_seconds":60}`},
+	{func() any { return new(revocationRequest) }, `{"issued_before":"2030-01-02T03:04:05+02:00"}`},
+	{func() any { return new(roomRequest) }, `{"name":"stage","type":"conference","max_producers":3,"max_participants":50,"metadata":{"topic":"\u00e9t\u00e9"}}`},
+	{func() any { return new(sessionChangeRequest) }, `{"mute":["camera"],"role":"viewer","permissions":["consume","room.join"]}`},
 	{func() any { return new(refreshRequest) }, `{"refresh_token":"sdr_abc"}`},
 	{func() any { return new(verifyRequest) }, `{"room":"stage","permission":"consume","participant_id":"a1"}`},
 	{func() any { return new(introspectBody) }, `{"token":"eyJ","token_type_hint":"access_token"}`},

@@ -18,7 +18,6 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
-	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 	"github.com/stagedoor/stagedoor/token"
 	sqlitedriver "modernc.org/sqlite"
@@ -94,19 +93,19 @@ func newBox(t *testing.T) *secret.Box {
 // addApp creates the app and production key s's requests use.
 func (s *testServer) addApp(t *testing.T) {
 	t.Helper()
-	app, err := s.auth.CreateApp(context.Background(), "test", "acme")
+	app, err := s.auth.CreateApp(context.Background(), authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.app = app.ID
-	if s.prod, err = s.auth.CreateAPIKey(context.Background(), "test", app.ID, access.Production); err != nil {
+	if s.prod, err = s.auth.CreateAPIKey(context.Background(), authority.AsOperator("test"), app.ID, access.Production); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // auditedMints returns the jti of every token.mint entry in the audit log.
 func auditedMints(ctx context.Context, auth *authority.Authority) (map[string]bool, error) {
-	entries, err := auth.Audit(ctx, storage.AuditQuery{})
+	entries, err := auth.Audit(ctx, authority.AuditQuery{})
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
-	"github.com/stagedoor/stagedoor/internal/storage"
 )
 
 // eventBody is a room event as streams and long polls show it.
@@ -26,7 +25,7 @@ type eventBody struct {
 	Data      json.RawMessage `json:"data,omitempty"`
 }
 
-func eventOf(e storage.RoomEvent) eventBody {
+func eventOf(e authority.Event) eventBody {
 	return eventBody{Seq: e.Seq, Type: e.Type, Room: e.Room, SessionID: e.SessionID, Time: e.Time.UTC(), Data: e.Data}
 }
 

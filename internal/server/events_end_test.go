@@ -48,7 +48,7 @@ func TestStreamEndsWhenTokenRevoked(t *testing.T) {
 			wantOK(t, s.do(t, call{method: "POST", path: "/v1/revocations", basic: &s.prod, body: map[string]any{"room": "room"}}), http.StatusCreated)
 		}},
 		{"issuer", s.newAPIKey(t, access.Production), func(t *testing.T, key authority.NewKey, _ string) {
-			if err := s.auth.RevokeAPIKey(context.Background(), "test", key.APIKey); err != nil {
+			if err := s.auth.RevokeAPIKey(context.Background(), authority.AsOperator("test"), key.APIKey); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -104,7 +104,7 @@ func TestStreamEndsWhenKeyRevoked(t *testing.T) {
 		t.Fatalf("status %d", status)
 	}
 	st.waitFor(t, "room.created", "")
-	if err := s.auth.RevokeAPIKey(context.Background(), "test", k.APIKey); err != nil {
+	if err := s.auth.RevokeAPIKey(context.Background(), authority.AsOperator("test"), k.APIKey); err != nil {
 		t.Fatal(err)
 	}
 	st.endsWith(t, "key_revoked", endWithin)

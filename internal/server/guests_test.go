@@ -158,7 +158,7 @@ func TestGuestFailures(t *testing.T) {
 	wrong := s.prod
 	wrong.Secret += "x"
 	revoked := s.newAPIKey(t, access.Production)
-	if err := s.auth.RevokeAPIKey(context.Background(), "test", revoked.APIKey); err != nil {
+	if err := s.auth.RevokeAPIKey(context.Background(), authority.AsOperator("test"), revoked.APIKey); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

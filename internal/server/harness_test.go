@@ -22,7 +22,6 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
-	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 	"github.com/stagedoor/stagedoor/token"
 )
@@ -74,15 +73,15 @@ func newTestServer(t testing.TB) *testServer {
 	if err := auth.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	app, err := auth.CreateApp(ctx, "test", "acme")
+	app, err := auth.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	prod, err := auth.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	prod, err := auth.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := auth.CreateAPIKey(ctx, "test", app.ID, access.Development)
+	dev, err := auth.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Development)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +259,7 @@ func (s *testServer) caller(t *testing.T, key authority.NewKey) authority.Caller
 // answered has its entries stored already, minting included.
 func (s *testServer) auditCount(t *testing.T) int {
 	t.Helper()
-	entries, err := s.auth.Audit(context.Background(), storage.AuditQuery{})
+	entries, err := s.auth.Audit(context.Background(), authority.AuditQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +269,7 @@ func (s *testServer) auditCount(t *testing.T) int {
 // revocationCount is the number of revocations of the test app.
 func (s *testServer) revocationCount(t *testing.T) int {
 	t.Helper()
-	rs, err := s.auth.RevocationFeed(context.Background(), s.caller(t, s.prod), 0, 1000)
+	rs, err := s.auth.RevocationFeed(context.Background(), authority.AsKey(s.caller(t, s.prod)), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +293,7 @@ func (s *testServer) nothingWritten(t *testing.T, failing func()) {
 // newAPIKey creates another key of the test app.
 func (s *testServer) newAPIKey(t *testing.T, kind access.KeyKind) authority.NewKey {
 	t.Helper()
-	k, err := s.auth.CreateAPIKey(context.Background(), "test", s.app, kind)
+	k, err := s.auth.CreateAPIKey(context.Background(), authority.AsOperator("test"), s.app, kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,11 +304,11 @@ func (s *testServer) newAPIKey(t *testing.T, kind access.KeyKind) authority.NewK
 func (s *testServer) otherApp(t *testing.T) authority.NewKey {
 	t.Helper()
 	ctx := context.Background()
-	app, err := s.auth.CreateApp(ctx, "test", "other-"+strings.ToLower(rand.Text()[:8]))
+	app, err := s.auth.CreateApp(ctx, authority.AsOperator("test"), "other-"+strings.ToLower(rand.Text()[:8]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := s.auth.CreateAPIKey(ctx, "test", app.ID, access.Production)
+	k, err := s.auth.CreateAPIKey(ctx, authority.AsOperator("test"), app.ID, access.Production)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/revocation"
 )
 
@@ -99,12 +100,12 @@ func TestRefreshOtherFamilyUntouched(t *testing.T) {
 func TestRefreshUsesCurrentRoles(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
-	if _, err := s.auth.SetRole(ctx, "test", s.app, "stagehand", []string{"room.join", "consume"}, 20); err != nil {
+	if _, err := s.auth.SetRole(ctx, authority.AsOperator("test"), s.app, "stagehand", []string{"room.join", "consume"}, 20); err != nil {
 		t.Fatal(err)
 	}
 	a1, r1 := s.mintWithRefresh(t, map[string]any{"user_id": "sam", "role": "stagehand"})
 	wantProblem(t, s.verify(t, a1, "stage", "data.send"), http.StatusForbidden, "missing_permission")
-	if _, err := s.auth.SetRole(ctx, "test", s.app, "stagehand", []string{"room.join", "consume", "data.send"}, 20); err != nil {
+	if _, err := s.auth.SetRole(ctx, authority.AsOperator("test"), s.app, "stagehand", []string{"room.join", "consume", "data.send"}, 20); err != nil {
 		t.Fatal(err)
 	}
 	a2, _ := rotated(t, s.refresh(t, r1))
@@ -191,7 +192,7 @@ func TestRefreshFailures(t *testing.T) {
 	t.Run("API key revoked", func(t *testing.T) {
 		s := newTestServer(t)
 		_, rt := s.mintWithRefresh(t, map[string]any{"user_id": "alice", "role": "viewer"})
-		if err := s.auth.RevokeAPIKey(context.Background(), "test", s.prod.APIKey); err != nil {
+		if err := s.auth.RevokeAPIKey(context.Background(), authority.AsOperator("test"), s.prod.APIKey); err != nil {
 			t.Fatal(err)
 		}
 		wantProblem(t, s.refresh(t, rt), http.StatusBadRequest, "invalid_grant")

@@ -14,11 +14,11 @@ func (s *Server) createRevocation(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var req authority.RevokeRequest
+	var req revocationRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	rev, err := s.auth.Revoke(r.Context(), caller, req)
+	rev, err := s.auth.Revoke(r.Context(), authority.AsKey(caller), req.request())
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 			return &access.InvalidError{Field: "limit", Detail: "must be between 1 and 1000"}
 		}
 	}
-	rs, err := s.auth.RevocationFeed(r.Context(), caller, after, limit)
+	rs, err := s.auth.RevocationFeed(r.Context(), authority.AsKey(caller), after, limit)
 	if err != nil {
 		return err
 	}

@@ -232,7 +232,7 @@ func TestRevokeAPIKeyThroughAuthority(t *testing.T) {
 	key := s.newAPIKey(t, "production")
 	tok := s.mint(t, &key, map[string]any{"user_id": "alice", "role": "viewer"})
 	s.wantAllowed(t, tok, "stage", "consume")
-	if err := s.auth.RevokeAPIKey(t.Context(), "test", key.APIKey); err != nil {
+	if err := s.auth.RevokeAPIKey(t.Context(), authority.AsOperator("test"), key.APIKey); err != nil {
 		t.Fatal(err)
 	}
 	wantRevoked(t, s, tok, "stage")

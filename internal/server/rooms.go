@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/internal/authority"
-	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/problem"
 )
 
@@ -52,7 +51,7 @@ type sessionBody struct {
 	CreatedAt      time.Time  `json:"created_at"`
 }
 
-func roomOf(r storage.Room) roomBody {
+func roomOf(r authority.Room) roomBody {
 	out := roomBody{Name: r.Name, Type: r.Type, MaxProducers: r.MaxProducers, MaxParticipants: r.MaxParticipants,
 		Metadata: r.Metadata, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
 	if r.Ended() {
@@ -62,9 +61,9 @@ func roomOf(r storage.Room) roomBody {
 	return out
 }
 
-func sessionOf(s storage.Session) sessionBody {
-	out := sessionBody{SessionID: s.ID, Room: s.Room, Participant: s.Participant, UserID: s.Subject, Role: s.Role,
-		Permissions: nonNil(s.Permissions), State: string(s.State), Sources: nonNil(s.Sources),
+func sessionOf(s authority.Session) sessionBody {
+	out := sessionBody{SessionID: s.ID, Room: s.Room, Participant: s.Participant, UserID: s.UserID, Role: s.Role,
+		Permissions: nonNil(s.Permissions), State: s.State, Sources: nonNil(s.Sources),
 		LeaseUntil: s.LeaseUntil.UTC(), EndReason: s.EndReason, CreatedAt: s.CreatedAt.UTC()}
 	if !s.TokenExpiresAt.IsZero() {
 		t := s.TokenExpiresAt.UTC()
@@ -105,18 +104,18 @@ func (s *Server) roomRoutes(handle func(string, func(http.ResponseWriter, *http.
 
 // actor is who calls a room endpoint: the holder of a Bearer token, or an
 // API key by HTTP Basic.
-func (s *Server) actor(r *http.Request) (authority.Actor, error) {
+func (s *Server) actor(r *http.Request) (authority.Principal, error) {
 	if raw, ok := problem.BearerToken(r); ok {
-		return authority.Actor{Token: raw}, nil
+		return authority.AsToken(raw), nil
 	}
 	if _, _, ok := basicAuth(r); !ok {
-		return authority.Actor{}, problem.MissingBearer()
+		return authority.Principal{}, problem.MissingBearer()
 	}
 	c, err := s.authenticate(r)
 	if err != nil {
-		return authority.Actor{}, err
+		return authority.Principal{}, err
 	}
-	return authority.Actor{Caller: &c}, nil
+	return authority.AsKey(c), nil
 }
 
 func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) error {
@@ -124,11 +123,11 @@ func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req authority.RoomRequest
+	var req roomRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	room, err := s.auth.CreateRoom(r.Context(), actor, req)
+	room, err := s.auth.CreateRoom(r.Context(), actor, req.request())
 	if err != nil {
 		return err
 	}
@@ -147,7 +146,7 @@ func (s *Server) getRoom(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := roomViewBody{roomBody: roomOf(v.Room), Participants: []sessionBody{}, Waiting: []sessionBody{}, Producers: []producerBody{}}
 	for _, ses := range v.Sessions {
-		if ses.State == storage.SessionWaiting {
+		if ses.Waiting() {
 			out.Waiting = append(out.Waiting, sessionOf(ses))
 			continue
 		}
@@ -186,7 +185,7 @@ func (s *Server) setSessionPolicy(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := s.auth.SetSessionPolicy(r.Context(), caller, req.Policy); err != nil {
+	if err := s.auth.SetSessionPolicy(r.Context(), authority.AsKey(caller), req.Policy); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, req)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
 )
 
 // user mints a token for user with role, bound to rooms if any.
@@ -94,7 +95,7 @@ func (s *testServer) roomView(t testing.TB, room string) reply {
 // role defines a custom role of the test app.
 func (s *testServer) role(t testing.TB, name string, rank int, perms ...string) {
 	t.Helper()
-	if _, err := s.auth.SetRole(context.Background(), "test", s.app, name, perms, rank); err != nil {
+	if _, err := s.auth.SetRole(context.Background(), authority.AsOperator("test"), s.app, name, perms, rank); err != nil {
 		t.Fatal(err)
 	}
 }

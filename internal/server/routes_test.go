@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stagedoor/stagedoor/internal/authority"
 )
 
 func TestJWKS(t *testing.T) {
@@ -35,7 +37,7 @@ func TestJWKS(t *testing.T) {
 	before := s.mint(t, &s.prod, map[string]any{"user_id": "alice", "role": "viewer"})
 	oldKid, _ := claimsOf(t, before)
 
-	newKid, err := s.auth.RotateSigningKey(t.Context(), "test")
+	newKid, err := s.auth.RotateSigningKey(t.Context(), authority.AsOperator("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

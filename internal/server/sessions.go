@@ -7,7 +7,6 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
-	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/problem"
 )
 
@@ -20,7 +19,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &struct{}{}); err != nil {
 		return err
 	}
-	ses, err := s.auth.Join(r.Context(), raw, r.PathValue("room"))
+	ses, err := s.auth.Join(r.Context(), authority.AsToken(raw), r.PathValue("room"))
 	if err != nil {
 		return err
 	}
@@ -29,7 +28,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sessionAction is an endpoint acting on one session with an empty body.
-func (s *Server) sessionAction(act func(context.Context, authority.Actor, string, string) (storage.Session, error)) func(http.ResponseWriter, *http.Request) error {
+func (s *Server) sessionAction(act func(context.Context, authority.Principal, string, string) (authority.Session, error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := s.actor(r)
 		if err != nil {
@@ -52,7 +51,7 @@ type sourceBody struct {
 }
 
 // sourceAction is produce or unproduce.
-func (s *Server) sourceAction(act func(context.Context, authority.Actor, string, string, string) (storage.Session, error)) func(http.ResponseWriter, *http.Request) error {
+func (s *Server) sourceAction(act func(context.Context, authority.Principal, string, string, string) (authority.Session, error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := s.actor(r)
 		if err != nil {
@@ -80,11 +79,11 @@ func (s *Server) updateSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req authority.SessionChange
+	var req sessionChangeRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ses, err := s.auth.UpdateSession(r.Context(), actor, r.PathValue("room"), r.PathValue("session"), req)
+	ses, err := s.auth.UpdateSession(r.Context(), actor, r.PathValue("room"), r.PathValue("session"), req.change())
 	if err != nil {
 		return err
 	}
@@ -142,7 +141,7 @@ type resolvedBody struct {
 	Session sessionBody `json:"session"`
 }
 
-func requestOf(p storage.PermissionRequest) requestBody {
+func requestOf(p authority.PermissionRequest) requestBody {
 	return requestBody{ID: p.ID, SessionID: p.SessionID, Permission: p.Permission, State: p.State}
 }
 

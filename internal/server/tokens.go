@@ -39,11 +39,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.allowDevelopmentOrigin(w, r, caller)
-	var req authority.IssueRequest
+	var req tokenRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	t, err := s.auth.IssueToken(r.Context(), caller, req)
+	t, err := s.auth.IssueToken(r.Context(), authority.AsKey(caller), req.request())
 	if err != nil {
 		return err
 	}
@@ -58,17 +58,17 @@ func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) error {
 	var (
 		t   authority.Issued
 		err error
-		g   authority.Guest
+		g   guestRequest
 	)
 	if raw, ok := problem.BearerToken(r); ok {
-		inviter, verr := s.auth.Verify(r.Context(), raw)
-		if verr != nil {
+		// A token that does not verify is refused before its body is read.
+		if _, verr := s.auth.Verify(r.Context(), raw); verr != nil {
 			return verr
 		}
 		if err := decode(r, &g); err != nil {
 			return err
 		}
-		t, err = s.auth.CreateGuestByInvite(r.Context(), inviter, g)
+		t, err = s.auth.CreateGuest(r.Context(), authority.AsToken(raw), g.guest())
 	} else {
 		caller, aerr := s.authenticate(r)
 		if aerr != nil {
@@ -78,7 +78,7 @@ func (s *Server) createGuest(w http.ResponseWriter, r *http.Request) error {
 		if err := decode(r, &g); err != nil {
 			return err
 		}
-		t, err = s.auth.CreateGuestByKey(r.Context(), caller, g)
+		t, err = s.auth.CreateGuest(r.Context(), authority.AsKey(caller), g.guest())
 	}
 	if err != nil {
 		return err

@@ -334,7 +334,7 @@ func TestCreateTokenDevelopmentKey(t *testing.T) {
 func TestCreateTokenFailures(t *testing.T) {
 	s := newTestServer(t)
 	revoked := s.newAPIKey(t, access.Production)
-	if err := s.auth.RevokeAPIKey(context.Background(), "test", revoked.APIKey); err != nil {
+	if err := s.auth.RevokeAPIKey(context.Background(), authority.AsOperator("test"), revoked.APIKey); err != nil {
 		t.Fatal(err)
 	}
 	wrong := s.prod

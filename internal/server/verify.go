@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/problem"
 	"github.com/stagedoor/stagedoor/token"
 )
@@ -106,7 +107,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in := s.auth.Introspect(r.Context(), caller, raw)
+	in := s.auth.Introspect(r.Context(), authority.AsKey(caller), raw)
 	if !in.Active {
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return nil

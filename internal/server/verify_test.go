@@ -261,7 +261,7 @@ func TestVerifyPartnerMintedHS256(t *testing.T) {
 		service := s.mint(t, &key, map[string]any{"user_id": "alice", "role": "broadcaster"})
 		s.wantAllowed(t, partner, "stage", "consume")
 		s.wantAllowed(t, service, "stage", "consume")
-		if err := s.auth.RevokeAPIKey(context.Background(), "test", key.APIKey); err != nil {
+		if err := s.auth.RevokeAPIKey(context.Background(), authority.AsOperator("test"), key.APIKey); err != nil {
 			t.Fatal(err)
 		}
 		wantProblem(t, s.verify(t, partner, "stage", "consume"), http.StatusUnauthorized, "revoked")
