@@ -6,9 +6,8 @@
 // verification and introspection (verify.go, over revocation.Checker and
 // its cache of verified tokens), revocation and its feed (revoke.go, with
 // lifetimes.go for how long a revocation is kept), apps, API keys and
-// custom roles (catalog.go),
-// signing-key rotation (signingkeys.go), and rooms: creating and ending
-// them (rooms.go), sessions with leases, the waiting room, producer slots
+// custom roles (catalog.go), signing-key rotation (signingkeys.go), and
+// rooms: creating and ending them (rooms.go), sessions with leases, the waiting room, producer slots
 // and session tokens (sessions*.go), moderation without escalation and
 // blocks (sessions_moderate.go, rooms_blocks.go), room event streams
 // (events.go), and the sweep that ends expired and revoked sessions
