@@ -39,7 +39,14 @@ var servingLine = regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 // and waits until it listens.
 func startServe(t testing.TB, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
+	return startServeBinary(t, os.Args[0], dataDir)
+}
+
+// startServeBinary is startServe with the stagedoor program at bin, such
+// as a build of another version.
+func startServeBinary(t testing.TB, bin, dataDir string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
 	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

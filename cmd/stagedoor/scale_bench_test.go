@@ -1,0 +1,302 @@
+package main
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stagedoor/stagedoor/internal/load"
+	"github.com/stagedoor/stagedoor/internal/secret"
+)
+
+// Workload of BenchmarkCatalogScale and BenchmarkVerifyUnderRevocations.
+const (
+	// scaleApps is how many apps the large catalog holds.
+	scaleApps = 10_000
+	// idleWindow is how long a server's CPU time is watched while it
+	// serves nothing.
+	idleWindow = 20 * time.Second
+	// settle is how long a server runs before its idle CPU is watched.
+	settle = 3 * time.Second
+	// verifyClients and verifyTokens: verify is driven by 8 keep-alive
+	// clients, round-robin over 32 tokens.
+	verifyClients = 8
+	verifyTokens  = 32
+	// liveTokens is how many tokens the revocation benchmark verifies,
+	// round-robin, while unrelated users are revoked revokeRate times a
+	// second.
+	liveTokens = 2048
+	revokeRate = 10
+	// revocationRounds is how many times the quiet and the revoking
+	// phases alternate.
+	revocationRounds = 3
+)
+
+// build is a stagedoor program to measure.
+type build struct{ name, bin string }
+
+// benchBuilds returns this build and, when STAGEDOOR_BENCH_BASELINE names
+// a stagedoor binary (another version, say main's), that one too, so both
+// are measured in the same run.
+func benchBuilds(b *testing.B) []build {
+	b.Setenv("STAGEDOOR_MASTER_KEY", "")
+	b.Setenv("STAGEDOOR_DATABASE", "")
+	builds := []build{{"this", os.Args[0]}}
+	if bin := os.Getenv("STAGEDOOR_BENCH_BASELINE"); bin != "" {
+		builds = append(builds, build{"baseline", bin})
+	}
+	return builds
+}
+
+// scaleRun is what BenchmarkCatalogScale measured of one build.
+type scaleRun struct {
+	// idle1 and idleN are the CPU used while idle, in cores, with one app
+	// and with scaleApps.
+	idle1, idleN float64
+	// verify1 and verifyN are verify throughputs with one app and with
+	// scaleApps.
+	verify1, verifyN load.Result
+}
+
+// BenchmarkCatalogScale measures, for this build and the baseline if one
+// is named (see benchBuilds), the CPU an idle `stagedoor serve` uses over
+// idleWindow, from its user and system time in /proc, and its verify
+// throughput, first with the one app a fresh data directory holds, then
+// with scaleApps apps, each with an API key. Run it once:
+//
+//	STAGEDOOR_BENCH_BASELINE=/path/to/stagedoor go test -run '^$' -bench CatalogScale -benchtime 1x ./cmd/stagedoor/
+func BenchmarkCatalogScale(b *testing.B) {
+	builds := benchBuilds(b)
+	for b.Loop() {
+		var table strings.Builder
+		table.WriteString("| build | idle CPU, 1 app | idle CPU, 10k apps | verify req/s, 1 app | verify req/s, 10k apps | 10k / 1 |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, bd := range builds {
+			r := measureCatalogScale(b, bd.bin)
+			ratio := r.verifyN.ReqPerS / r.verify1.ReqPerS
+			fmt.Fprintf(&table, "| %s | %.2f%% | %.2f%% | %.0f | %.0f | %.2f× |\n", bd.name, 100*r.idle1, 100*r.idleN, r.verify1.ReqPerS, r.verifyN.ReqPerS, ratio)
+			b.ReportMetric(100*r.idleN, bd.name+"-idle-%core")
+			b.ReportMetric(ratio, bd.name+"-verify-10k/1")
+		}
+		b.Log("\n" + table.String())
+	}
+}
+
+func measureCatalogScale(b *testing.B, bin string) scaleRun {
+	dir := b.TempDir()
+	p := startServeBinary(b, bin, dir)
+	key, sec := bannerCredentials(b, p)
+	tokens := mintViewers(b, p, key, sec, verifyTokens, "user")
+	var r scaleRun
+	r.idle1 = idleCPU(b, p)
+	r.verify1 = measureVerify(b, p, tokens)
+	stop(b, p)
+	addApps(b, dir, scaleApps-1)
+	p = startServeBinary(b, bin, dir)
+	r.idleN = idleCPU(b, p)
+	r.verifyN = measureVerify(b, p, tokens)
+	stop(b, p)
+	return r
+}
+
+// BenchmarkVerifyUnderRevocations measures, for this build and the
+// baseline if one is named, verify throughput round-robin over liveTokens
+// tokens of as many users, alternately with no revocations and while
+// unrelated users are revoked revokeRate times a second. Run it once:
+//
+//	STAGEDOOR_BENCH_BASELINE=/path/to/stagedoor go test -run '^$' -bench VerifyUnderRevocations -benchtime 1x ./cmd/stagedoor/
+func BenchmarkVerifyUnderRevocations(b *testing.B) {
+	builds := benchBuilds(b)
+	for b.Loop() {
+		var table strings.Builder
+		table.WriteString("| build | round | quiet req/s | revoking req/s | revoking / quiet |\n|---|---:|---:|---:|---:|\n")
+		for _, bd := range builds {
+			p := startServeBinary(b, bd.bin, b.TempDir())
+			key, sec := bannerCredentials(b, p)
+			tokens := mintViewers(b, p, key, sec, liveTokens, "user")
+			var quietSum, revokingSum float64
+			for round := range revocationRounds {
+				quiet := measureVerify(b, p, tokens)
+				revoking := revokingWhile(b, p, key, sec, round, func() load.Result { return measureVerify(b, p, tokens) })
+				quietSum += quiet.ReqPerS
+				revokingSum += revoking.ReqPerS
+				fmt.Fprintf(&table, "| %s | %d | %.0f | %.0f | %.2f× |\n", bd.name, round+1, quiet.ReqPerS, revoking.ReqPerS, revoking.ReqPerS/quiet.ReqPerS)
+			}
+			b.ReportMetric(revokingSum/quietSum, bd.name+"-revoking/quiet")
+			stop(b, p)
+		}
+		b.Log("\n" + table.String())
+	}
+}
+
+// revokingWhile runs measure while revoking, revokeRate times a second,
+// users that hold none of the tokens measured.
+func revokingWhile(b *testing.B, p *process, key, sec string, round int, measure func() load.Result) load.Result {
+	done := make(chan struct{})
+	failed := make(chan string, 1)
+	go func() {
+		defer close(failed)
+		tick := time.NewTicker(time.Second / revokeRate)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			body := fmt.Sprintf(`{"user_id":"unrelated-%d-%d"}`, round, i)
+			if status, answer := p.post(b, "/v1/revocations", key, sec, body); status != http.StatusCreated {
+				failed <- fmt.Sprintf("revoke: %d %v", status, answer)
+				return
+			}
+		}
+	}()
+	r := measure()
+	close(done)
+	if msg, ok := <-failed; ok {
+		b.Fatal(msg)
+	}
+	return r
+}
+
+// bannerCredentials returns the API key a first start printed.
+func bannerCredentials(b *testing.B, p *process) (key, sec string) {
+	m := bannerKey.FindStringSubmatch(p.stdout)
+	if m == nil {
+		b.Fatalf("first start printed no API key:\n%s", p.stdout)
+	}
+	return m[1], m[2]
+}
+
+// mintViewers mints n viewer tokens of room "demo", for users prefix-0,
+// prefix-1...
+func mintViewers(b *testing.B, p *process, key, sec string, n int, prefix string) []string {
+	tokens := make([]string, n)
+	for i := range tokens {
+		status, tok := p.post(b, "/v1/tokens", key, sec, fmt.Sprintf(`{"user_id":"%s-%d","role":"viewer","rooms":["demo"]}`, prefix, i))
+		if status != http.StatusCreated {
+			b.Fatalf("mint: %d %v", status, tok)
+		}
+		tokens[i] = tok["access_token"].(string)
+	}
+	return tokens
+}
+
+// measureVerify drives POST /v1/verify with verifyClients clients taking
+// the tokens in turn, for benchDuration after benchWarmup.
+func measureVerify(b *testing.B, p *process, tokens []string) load.Result {
+	body := `{"room":"demo","permission":"consume"}`
+	o := load.Options{Targets: []string{p.url}, Concurrency: verifyClients, Duration: benchWarmup,
+		Request: func(target string, w, i int) (*http.Request, error) {
+			req, err := http.NewRequest("POST", target+"/v1/verify", strings.NewReader(body))
+			if err == nil {
+				req.Header.Set("Authorization", "Bearer "+tokens[(i*verifyClients+w)%len(tokens)])
+				req.Header.Set("Content-Type", "application/json")
+			}
+			return req, err
+		}}
+	if _, err := load.Run(b.Context(), o); err != nil {
+		b.Fatal(err)
+	}
+	o.Duration = benchDuration
+	r, err := load.Run(b.Context(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r.Errors > 0 {
+		b.Fatalf("verify: %d of %d requests failed", r.Errors, r.Requests)
+	}
+	return r
+}
+
+// idleCPU lets p settle, then returns the CPU it uses over idleWindow,
+// in cores.
+func idleCPU(b *testing.B, p *process) float64 {
+	time.Sleep(settle)
+	before := cpuTime(b, p.cmd.Process.Pid)
+	time.Sleep(idleWindow)
+	return float64(cpuTime(b, p.cmd.Process.Pid)-before) / float64(idleWindow)
+}
+
+// cpuTime returns the user and system time the process pid has used, from
+// /proc/pid/stat, where they count in ticks of 1/100 s.
+func cpuTime(b *testing.B, pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := string(data)
+	// The fields after the command name, in parentheses, start with the
+	// state, field 3; utime and stime are fields 14 and 15.
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatalf("/proc/%d/stat: %v", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// stop ends p with SIGTERM and waits for it.
+func stop(b *testing.B, p *process) {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		b.Fatal(err)
+	}
+	p.cmd.Wait()
+}
+
+// addApps adds n apps, each with a production API key, to the SQLite
+// database of the data directory dir while no server runs, in one
+// transaction. The rows are those `app create` and `key create` store:
+// the secret sealed under the directory's master key, bound to the key
+// ("api_key:" and its id). Builds of other versions read them too.
+func addApps(b *testing.B, dir string, n int) {
+	mk, _, err := secret.LoadOrCreateKeyFile(filepath.Join(dir, "master.key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	box, err := secret.NewBox(mk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "stagedoor.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(b.Context(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMilli()
+	for i := range n {
+		app, key := fmt.Sprintf("app_scale%05d", i), fmt.Sprintf("sdk_scale%05d", i)
+		sec := make([]byte, 32)
+		rand.Read(sec)
+		sealed, err := box.Seal([]byte(base64.RawURLEncoding.EncodeToString(sec)), "api_key:"+key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO apps (id, name, session_policy, created_at) VALUES ($1, $2, 'continuous', $3)`, app, "scale-"+app, now); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO api_keys (id, app_id, kind, secret_ciphertext, created_at) VALUES ($1, $2, 'production', $3, $4)`, key, app, sealed, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
