@@ -261,7 +261,7 @@ func stop(b *testing.B, p *process) {
 // transaction. The rows are those `app create` and `key create` store:
 // the secret sealed under the directory's master key, bound to the key
 // ("api_key:" and its id). Builds of other versions read them too.
-func addApps(b *testing.B, dir string, n int) {
+func addApps(b testing.TB, dir string, n int) {
 	mk, _, err := secret.LoadOrCreateKeyFile(filepath.Join(dir, "master.key"))
 	if err != nil {
 		b.Fatal(err)

@@ -76,14 +76,20 @@ type Authority struct {
 	lastPrune time.Time
 
 	// loading serialises catalog loads and in-memory key revocations, so
-	// that no load installs a view older than a change already applied.
-	loading sync.Mutex
+	// that no load installs a view older than a change already applied;
+	// it guards catalogSeq, the last catalog change read.
+	loading    sync.Mutex
+	catalogSeq int64
+	// catalogPage is how many catalog changes are read at once.
+	catalogPage int
 
 	mu      sync.RWMutex
 	apps    map[string]storage.App
 	apiKeys map[string]*apiKeyEntry
-	// catalogs holds each app's built-in and custom roles.
+	// catalogs holds each app's built-in and custom roles; apps without
+	// custom roles share builtins.
 	catalogs map[string]*access.Catalog
+	builtins *access.Catalog
 }
 
 // New returns an Authority over cfg.Store. Call Start before use.
@@ -96,7 +102,11 @@ func New(cfg Config) *Authority {
 		leeway: cfg.Leeway,
 		poll:   cfg.PollInterval,
 		revs:   revocation.NewSet(),
+
+		catalogPage: catalogPage,
 	}
+	// The built-in roles alone always make a catalog.
+	a.builtins, _ = access.NewCatalog()
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -153,17 +163,6 @@ func (a *Authority) Close() {
 	a.stop()
 	<-a.rooms.done
 	a.audit.close()
-}
-
-// reload reads everything the authority keeps in memory.
-func (a *Authority) reload(ctx context.Context) error {
-	if err := a.loadSigningKeys(ctx); err != nil {
-		return fmt.Errorf("load signing keys: %w", err)
-	}
-	if err := a.loadCatalog(ctx); err != nil {
-		return err
-	}
-	return a.syncRevocations(ctx)
 }
 
 // syncRevocations reads the revocations made since the last one seen.
@@ -223,10 +222,10 @@ func (a *Authority) follow(ctx context.Context, changes <-chan storage.Change) {
 				a.roomsResync()
 				err = a.reload(ctx)
 			default:
-				err = a.reload(ctx)
+				err = a.followCatalog(ctx)
 			}
 		case <-tick.C:
-			err = a.reload(ctx)
+			err = a.refresh(ctx)
 			if err == nil {
 				err = a.prune(ctx)
 			}

@@ -22,8 +22,9 @@ import (
 type awayStore struct {
 	storage.Storage
 	down atomic.Bool
-	// reloadsRefused counts the background reloads refused while down.
-	reloadsRefused atomic.Int64
+	// refreshesRefused counts the background refreshes refused while
+	// down, each of which reads revocations first.
+	refreshesRefused atomic.Int64
 }
 
 func (s *awayStore) err(op string) error {
@@ -49,14 +50,28 @@ func (s *awayStore) ListAPIKeys(ctx context.Context, appID string) ([]storage.AP
 
 func (s *awayStore) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
 	if err := s.err("list signing keys"); err != nil {
-		s.reloadsRefused.Add(1)
 		return nil, err
 	}
 	return s.Storage.ListSigningKeys(ctx)
 }
 
+func (s *awayStore) CatalogVersion(ctx context.Context) (int64, error) {
+	if err := s.err("catalog version"); err != nil {
+		return 0, err
+	}
+	return s.Storage.CatalogVersion(ctx)
+}
+
+func (s *awayStore) CatalogChanges(ctx context.Context, after int64, limit int) ([]storage.CatalogChange, error) {
+	if err := s.err("catalog changes"); err != nil {
+		return nil, err
+	}
+	return s.Storage.CatalogChanges(ctx, after, limit)
+}
+
 func (s *awayStore) ListRevocations(ctx context.Context, q storage.RevocationQuery) ([]storage.Revocation, error) {
 	if err := s.err("list revocations"); err != nil {
+		s.refreshesRefused.Add(1)
 		return nil, err
 	}
 	return s.Storage.ListRevocations(ctx, q)
@@ -153,10 +168,10 @@ func TestStoreAway(t *testing.T) {
 	jwks := string(a.JWKS())
 
 	store.down.Store(true)
-	// Several reloads fail before the views are checked.
-	for deadline := time.Now().Add(10 * time.Second); store.reloadsRefused.Load() < 3; time.Sleep(time.Millisecond) {
+	// Several refreshes fail before the views are checked.
+	for deadline := time.Now().Add(10 * time.Second); store.refreshesRefused.Load() < 3; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the authority did not try to reload while the store was away")
+			t.Fatal("the authority did not try to refresh while the store was away")
 		}
 	}
 	if err := a.Ready(t.Context()); !errors.Is(err, authority.ErrUnavailable) {
