@@ -175,6 +175,9 @@ func (a *Authority) syncRevocations(ctx context.Context) error {
 		}
 		a.revs.Add(revocationsOf(rs)...)
 		a.markRevokedKeys(rs)
+		for _, r := range rs {
+			a.rooms.revoked(r.AppID)
+		}
 		if len(rs) < 1000 {
 			return nil
 		}
@@ -191,6 +194,7 @@ func (a *Authority) applyOwn(r storage.Revocation) revocation.Revocation {
 	early := out
 	early.Seq = 0
 	a.revs.Add(early)
+	a.rooms.revoked(r.AppID)
 	return out
 }
 
