@@ -32,7 +32,7 @@ type roomsState struct {
 func newRoomsState() *roomsState {
 	// The first pass checks every app: revocations may have been made
 	// while this node was not running.
-	return &roomsState{blocks: newBlockList(), hub: newRoomHub(), done: make(chan struct{}), revokedApps: set{"": {}}}
+	return &roomsState{blocks: newBlockList(maxBlockRooms), hub: newRoomHub(), done: make(chan struct{}), revokedApps: set{"": {}}}
 }
 
 // revoked tells the sweep that revocations of the apps were added to the
