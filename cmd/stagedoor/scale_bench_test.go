@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,8 +39,11 @@ const (
 	liveTokens = 2048
 	revokeRate = 10
 	// revocationRounds is how many times the quiet and the revoking
-	// phases alternate.
-	revocationRounds = 3
+	// phases alternate, each round starting with the other one.
+	revocationRounds = 4
+	// cliRevocations is how many keys the command line revokes while the
+	// server with scaleApps runs.
+	cliRevocations = 5
 )
 
 // build is a stagedoor program to measure.
@@ -65,24 +70,30 @@ type scaleRun struct {
 	// verify1 and verifyN are verify throughputs with one app and with
 	// scaleApps.
 	verify1, verifyN load.Result
+	// cliP50 and cliMax are the delays from `key revoke` on the command
+	// line to the server refusing the key, with scaleApps.
+	cliP50, cliMax time.Duration
 }
 
 // BenchmarkCatalogScale measures, for this build and the baseline if one
 // is named (see benchBuilds), the CPU an idle `stagedoor serve` uses over
 // idleWindow, from its user and system time in /proc, and its verify
 // throughput, first with the one app a fresh data directory holds, then
-// with scaleApps apps, each with an API key. Run it once:
+// with scaleApps apps, each with an API key; and then how long a key
+// revoked by the build's command line, on the same data directory, takes
+// to be refused by the server. Run it once:
 //
 //	STAGEDOOR_BENCH_BASELINE=/path/to/stagedoor go test -run '^$' -bench CatalogScale -benchtime 1x ./cmd/stagedoor/
 func BenchmarkCatalogScale(b *testing.B) {
 	builds := benchBuilds(b)
 	for b.Loop() {
 		var table strings.Builder
-		table.WriteString("| build | idle CPU, 1 app | idle CPU, 10k apps | verify req/s, 1 app | verify req/s, 10k apps | 10k / 1 |\n|---|---:|---:|---:|---:|---:|\n")
+		table.WriteString("| build | idle CPU, 1 app | idle CPU, 10k apps | verify req/s, 1 app | verify req/s, 10k apps | 10k / 1 | CLI revoke p50 | CLI revoke max |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, bd := range builds {
 			r := measureCatalogScale(b, bd.bin)
 			ratio := r.verifyN.ReqPerS / r.verify1.ReqPerS
-			fmt.Fprintf(&table, "| %s | %.2f%% | %.2f%% | %.0f | %.0f | %.2f× |\n", bd.name, 100*r.idle1, 100*r.idleN, r.verify1.ReqPerS, r.verifyN.ReqPerS, ratio)
+			fmt.Fprintf(&table, "| %s | %.2f%% | %.2f%% | %.0f | %.0f | %.2f× | %v | %v |\n", bd.name, 100*r.idle1, 100*r.idleN, r.verify1.ReqPerS, r.verifyN.ReqPerS, ratio,
+				r.cliP50.Round(time.Millisecond), r.cliMax.Round(time.Millisecond))
 			b.ReportMetric(100*r.idleN, bd.name+"-idle-%core")
 			b.ReportMetric(ratio, bd.name+"-verify-10k/1")
 		}
@@ -99,12 +110,44 @@ func measureCatalogScale(b *testing.B, bin string) scaleRun {
 	r.idle1 = idleCPU(b, p)
 	r.verify1 = measureVerify(b, p, tokens)
 	stop(b, p)
-	addApps(b, dir, scaleApps-1)
+	keys := addApps(b, dir, scaleApps-1)
 	p = startServeBinary(b, bin, dir)
 	r.idleN = idleCPU(b, p)
 	r.verifyN = measureVerify(b, p, tokens)
+	r.cliP50, r.cliMax = cliRevocationDelays(b, bin, dir, p, keys[:cliRevocations])
 	stop(b, p)
 	return r
+}
+
+// cliRevocationDelays revokes each key with `key revoke` of the program
+// bin on the data directory dir, in a process of its own, and returns the
+// median and the longest delay from that process's exit to the first
+// refusal of the key by the server p, polled back to back.
+func cliRevocationDelays(b *testing.B, bin, dir string, p *process, keys []apiCredential) (p50, longest time.Duration) {
+	var delays []time.Duration
+	for _, k := range keys {
+		if status, _ := p.get(b, "/v1/revocations", k.key, k.secret); status != http.StatusOK {
+			b.Fatalf("key %s before its revocation: %d", k.key, status)
+		}
+		cmd := exec.Command(bin, "key", "revoke", k.key, "--data", dir)
+		cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("key revoke: %v\n%s", err, out)
+		}
+		revoked := time.Now()
+		for {
+			status, _ := p.get(b, "/v1/revocations", k.key, k.secret)
+			if status == http.StatusUnauthorized {
+				break
+			}
+			if time.Since(revoked) > 10*time.Second {
+				b.Fatalf("key %s revoked by the command line still works after 10 s: %d", k.key, status)
+			}
+		}
+		delays = append(delays, time.Since(revoked))
+	}
+	slices.Sort(delays)
+	return delays[len(delays)/2], delays[len(delays)-1]
 }
 
 // BenchmarkVerifyUnderRevocations measures, for this build and the
@@ -124,8 +167,15 @@ func BenchmarkVerifyUnderRevocations(b *testing.B) {
 			tokens := mintViewers(b, p, key, sec, liveTokens, "user")
 			var quietSum, revokingSum float64
 			for round := range revocationRounds {
-				quiet := measureVerify(b, p, tokens)
-				revoking := revokingWhile(b, p, key, sec, round, func() load.Result { return measureVerify(b, p, tokens) })
+				var quiet, revoking load.Result
+				measureRevoking := func() load.Result {
+					return revokingWhile(b, p, key, sec, round, func() load.Result { return measureVerify(b, p, tokens) })
+				}
+				if round%2 == 0 {
+					quiet, revoking = measureVerify(b, p, tokens), measureRevoking()
+				} else {
+					revoking, quiet = measureRevoking(), measureVerify(b, p, tokens)
+				}
 				quietSum += quiet.ReqPerS
 				revokingSum += revoking.ReqPerS
 				fmt.Fprintf(&table, "| %s | %d | %.0f | %.0f | %.2f× |\n", bd.name, round+1, quiet.ReqPerS, revoking.ReqPerS, revoking.ReqPerS/quiet.ReqPerS)
@@ -168,7 +218,7 @@ func revokingWhile(b *testing.B, p *process, key, sec string, round int, measure
 }
 
 // bannerCredentials returns the API key a first start printed.
-func bannerCredentials(b *testing.B, p *process) (key, sec string) {
+func bannerCredentials(b testing.TB, p *process) (key, sec string) {
 	m := bannerKey.FindStringSubmatch(p.stdout)
 	if m == nil {
 		b.Fatalf("first start printed no API key:\n%s", p.stdout)
@@ -249,19 +299,23 @@ func cpuTime(b *testing.B, pid int) time.Duration {
 }
 
 // stop ends p with SIGTERM and waits for it.
-func stop(b *testing.B, p *process) {
+func stop(b testing.TB, p *process) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		b.Fatal(err)
 	}
 	p.cmd.Wait()
 }
 
+// apiCredential is an API key and its secret.
+type apiCredential struct{ key, secret string }
+
 // addApps adds n apps, each with a production API key, to the SQLite
 // database of the data directory dir while no server runs, in one
-// transaction. The rows are those `app create` and `key create` store:
-// the secret sealed under the directory's master key, bound to the key
-// ("api_key:" and its id). Builds of other versions read them too.
-func addApps(b testing.TB, dir string, n int) {
+// transaction, and returns the keys. The rows are those `app create` and
+// `key create` store: the secret sealed under the directory's master key,
+// bound to the key ("api_key:" and its id). Builds of other versions read
+// them too.
+func addApps(b testing.TB, dir string, n int) []apiCredential {
 	mk, _, err := secret.LoadOrCreateKeyFile(filepath.Join(dir, "master.key"))
 	if err != nil {
 		b.Fatal(err)
@@ -281,11 +335,15 @@ func addApps(b testing.TB, dir string, n int) {
 	}
 	defer tx.Rollback()
 	now := time.Now().UnixMilli()
+	keys := make([]apiCredential, n)
 	for i := range n {
-		app, key := fmt.Sprintf("app_scale%05d", i), fmt.Sprintf("sdk_scale%05d", i)
-		sec := make([]byte, 32)
-		rand.Read(sec)
-		sealed, err := box.Seal([]byte(base64.RawURLEncoding.EncodeToString(sec)), "api_key:"+key)
+		// Ids shaped like those the authority gives.
+		app, key := fmt.Sprintf("app_scale%07d", i), fmt.Sprintf("sdk_scale%011d", i)
+		raw := make([]byte, 32)
+		rand.Read(raw)
+		sec := base64.RawURLEncoding.EncodeToString(raw)
+		keys[i] = apiCredential{key, sec}
+		sealed, err := box.Seal([]byte(sec), "api_key:"+key)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -299,4 +357,5 @@ func addApps(b testing.TB, dir string, n int) {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
+	return keys
 }
