@@ -68,8 +68,10 @@ type scaleRun struct {
 	// and with scaleApps.
 	idle1, idleN float64
 	// verify1 and verifyN are the verify throughputs, in requests per
-	// second, with one app and with scaleApps, summed over the rounds.
+	// second, with one app and with scaleApps, summed over the rounds;
+	// cpu1 and cpuN the server's CPU time per verify, summed likewise.
 	verify1, verifyN float64
+	cpu1, cpuN       time.Duration
 	// cliP50 and cliMax are the delays from `key revoke` on the command
 	// line to the server refusing the key, with scaleApps.
 	cliP50, cliMax time.Duration
@@ -89,12 +91,13 @@ func BenchmarkCatalogScale(b *testing.B) {
 	builds := benchBuilds(b)
 	for b.Loop() {
 		var table strings.Builder
-		table.WriteString("| build | idle CPU, 1 app | idle CPU, 10k apps | verify req/s, 1 app | verify req/s, 10k apps | 10k / 1 | CLI revoke p50 | CLI revoke max |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		table.WriteString("| build | idle CPU, 1 app | idle CPU, 10k apps | verify req/s, 1 app | verify req/s, 10k apps | 10k / 1 | CPU µs/verify, 1 app | CPU µs/verify, 10k apps | 1 / 10k CPU | CLI revoke p50 | CLI revoke max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, bd := range builds {
 			r := measureCatalogScale(b, bd.bin)
 			ratio := r.verifyN / r.verify1
-			fmt.Fprintf(&table, "| %s | %.2f%% | %.2f%% | %.0f | %.0f | %.2f× | %v | %v |\n", bd.name, 100*r.idle1, 100*r.idleN,
-				r.verify1/verifyRounds, r.verifyN/verifyRounds, ratio, r.cliP50.Round(time.Millisecond), r.cliMax.Round(time.Millisecond))
+			fmt.Fprintf(&table, "| %s | %.2f%% | %.2f%% | %.0f | %.0f | %.2f× | %.0f | %.0f | %.2f× | %v | %v |\n", bd.name, 100*r.idle1, 100*r.idleN,
+				r.verify1/verifyRounds, r.verifyN/verifyRounds, ratio, micros(r.cpu1/verifyRounds), micros(r.cpuN/verifyRounds), float64(r.cpu1)/float64(r.cpuN),
+				r.cliP50.Round(time.Millisecond), r.cliMax.Round(time.Millisecond))
 			b.ReportMetric(100*r.idleN, bd.name+"-idle-%core")
 			b.ReportMetric(ratio, bd.name+"-verify-10k/1")
 		}
@@ -142,14 +145,17 @@ func measureCatalogScale(b *testing.B, bin string) scaleRun {
 		order := []struct {
 			d   scaleDir
 			sum *float64
-		}{{one, &r.verify1}, {many, &r.verifyN}}
+			cpu *time.Duration
+		}{{one, &r.verify1, &r.cpu1}, {many, &r.verifyN, &r.cpuN}}
 		if round%2 == 1 {
 			slices.Reverse(order)
 		}
 		for _, m := range order {
 			p := startServeBinary(b, bin, m.d.dir)
 			time.Sleep(settle)
-			*m.sum += measureVerify(b, p, m.d.tokens).ReqPerS
+			v := measureVerify(b, p, m.d.tokens)
+			*m.sum += v.ReqPerS
+			*m.cpu += v.cpuPerReq
 			stop(b, p)
 		}
 	}
@@ -200,16 +206,17 @@ func BenchmarkVerifyUnderRevocations(b *testing.B) {
 	builds := benchBuilds(b)
 	for b.Loop() {
 		var table strings.Builder
-		table.WriteString("| build | round | quiet req/s | revoking req/s | revoking / quiet |\n|---|---:|---:|---:|---:|\n")
+		table.WriteString("| build | round | quiet req/s | revoking req/s | revoking / quiet | quiet CPU µs/req | revoking CPU µs/req | quiet / revoking CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, bd := range builds {
 			p := startServeBinary(b, bd.bin, b.TempDir())
 			key, sec := bannerCredentials(b, p)
 			tokens := mintViewers(b, p, key, sec, liveTokens, "user")
 			var quietSum, revokingSum float64
+			var quietCPU, revokingCPU time.Duration
 			for round := range revocationRounds {
-				var quiet, revoking load.Result
-				measureRevoking := func() load.Result {
-					return revokingWhile(b, p, key, sec, round, func() load.Result { return measureVerify(b, p, tokens) })
+				var quiet, revoking verifyRun
+				measureRevoking := func() verifyRun {
+					return revokingWhile(b, p, key, sec, round, func() verifyRun { return measureVerify(b, p, tokens) })
 				}
 				if round%2 == 0 {
 					quiet, revoking = measureVerify(b, p, tokens), measureRevoking()
@@ -218,18 +225,25 @@ func BenchmarkVerifyUnderRevocations(b *testing.B) {
 				}
 				quietSum += quiet.ReqPerS
 				revokingSum += revoking.ReqPerS
-				fmt.Fprintf(&table, "| %s | %d | %.0f | %.0f | %.2f× |\n", bd.name, round+1, quiet.ReqPerS, revoking.ReqPerS, revoking.ReqPerS/quiet.ReqPerS)
+				quietCPU += quiet.cpuPerReq
+				revokingCPU += revoking.cpuPerReq
+				fmt.Fprintf(&table, "| %s | %d | %.0f | %.0f | %.2f× | %.0f | %.0f | %.2f× |\n", bd.name, round+1, quiet.ReqPerS, revoking.ReqPerS, revoking.ReqPerS/quiet.ReqPerS,
+					micros(quiet.cpuPerReq), micros(revoking.cpuPerReq), float64(quiet.cpuPerReq)/float64(revoking.cpuPerReq))
 			}
 			b.ReportMetric(revokingSum/quietSum, bd.name+"-revoking/quiet")
+			b.ReportMetric(float64(quietCPU)/float64(revokingCPU), bd.name+"-quiet/revoking-cpu")
 			stop(b, p)
 		}
 		b.Log("\n" + table.String())
 	}
 }
 
+// micros returns d in microseconds.
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
 // revokingWhile runs measure while revoking, revokeRate times a second,
 // users that hold none of the tokens measured.
-func revokingWhile(b *testing.B, p *process, key, sec string, round int, measure func() load.Result) load.Result {
+func revokingWhile(b *testing.B, p *process, key, sec string, round int, measure func() verifyRun) verifyRun {
 	done := make(chan struct{})
 	failed := make(chan string, 1)
 	go func() {
@@ -280,9 +294,17 @@ func mintViewers(b *testing.B, p *process, key, sec string, n int, prefix string
 	return tokens
 }
 
+// verifyRun is a verify measurement: throughput and latency, and the
+// server's CPU time per request, which other load on the machine affects
+// less than throughput.
+type verifyRun struct {
+	load.Result
+	cpuPerReq time.Duration
+}
+
 // measureVerify drives POST /v1/verify with verifyClients clients taking
 // the tokens in turn, for benchDuration after benchWarmup.
-func measureVerify(b *testing.B, p *process, tokens []string) load.Result {
+func measureVerify(b *testing.B, p *process, tokens []string) verifyRun {
 	body := `{"room":"demo","permission":"consume"}`
 	o := load.Options{Targets: []string{p.url}, Concurrency: verifyClients, Duration: benchWarmup,
 		Request: func(target string, w, i int) (*http.Request, error) {
@@ -297,14 +319,16 @@ func measureVerify(b *testing.B, p *process, tokens []string) load.Result {
 		b.Fatal(err)
 	}
 	o.Duration = benchDuration
+	before := cpuTime(b, p.cmd.Process.Pid)
 	r, err := load.Run(b.Context(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
+	used := cpuTime(b, p.cmd.Process.Pid) - before
 	if r.Errors > 0 {
 		b.Fatalf("verify: %d of %d requests failed", r.Errors, r.Requests)
 	}
-	return r
+	return verifyRun{Result: r, cpuPerReq: used / time.Duration(r.Requests)}
 }
 
 // idleCPU lets p settle, then returns the CPU it uses over idleWindow,
