@@ -6,7 +6,8 @@
 // verification and introspection (verify.go, over revocation.Checker and
 // its cache of verified tokens), revocation and its feed (revoke.go, with
 // lifetimes.go for how long a revocation is kept), apps, API keys and
-// custom roles (catalog.go), signing-key rotation (signingkeys.go), and
+// custom roles (catalog.go, held in memory by catalogview.go), signing-key
+// rotation (signingkeys.go), and
 // rooms: creating and ending them (rooms.go), sessions with leases, the waiting room, producer slots
 // and session tokens (sessions*.go), moderation without escalation and
 // blocks (sessions_moderate.go, rooms_blocks.go), room event streams
@@ -15,10 +16,12 @@
 //
 // An Authority keeps in memory what every request reads (apps, keys, role
 // catalogs, signing keys, revocations) and follows the store's change feed,
-// polling as well, so several nodes on one database agree within a poll
-// interval. Every answer that issues a credential waits until its audit
-// entry is committed (auditlog.go), and Ready reports whether the store
-// takes writes.
+// polling as well, so several nodes on one database, and the command line
+// on the same data, agree within a poll interval. It reads only what
+// changed: the catalog entries numbered after the last it read
+// (catalogview.go), the revocations after its cursor. Every answer that
+// issues a credential waits until its audit entry is committed
+// (auditlog.go), and Ready reports whether the store takes writes.
 //
 // It speaks its own types: requests carry no wire tags (internal/server
 // owns the API's JSON), answers are no storage rows (views.go), and who
