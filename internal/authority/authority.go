@@ -202,7 +202,8 @@ func (a *Authority) applyOwn(r storage.Revocation) revocation.Revocation {
 }
 
 // follow keeps the in-memory views current: at once on a change reported by
-// the feed, and every poll interval for changes made by other processes.
+// the feed, other processes' commits included where the store can tell of
+// them, and every poll interval for changes the feed may not report.
 // A failed refresh leaves the views as they were, so tokens keep verifying
 // while the store is away; it is logged when the store goes away and when
 // it comes back, not on every attempt in between.
@@ -228,6 +229,8 @@ func (a *Authority) follow(ctx context.Context, changes <-chan storage.Change) {
 			case storage.ChangeResync:
 				a.roomsResync()
 				err = a.reload(ctx)
+			case storage.ChangeExternal:
+				err = a.refresh(ctx)
 			default:
 				err = a.followCatalog(ctx)
 			}

@@ -3,6 +3,7 @@ package authority_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 )
 
 // otherProcessStore is the store as a second process sharing the database
@@ -171,4 +173,47 @@ func TestCatalogBacklogReadWhole(t *testing.T) {
 			t.Errorf("the whole catalog was read %d times, want twice: at start and for the full page", got)
 		}
 	})
+}
+
+// TestCommandLineReachesServerOnSQLite: a server's authority that never
+// polls learns of what the command line, another process on the same
+// SQLite file, commits, from its store's own announcement.
+func TestCommandLineReachesServerOnSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stagedoor.db")
+	n := newNode(t, openSQLite(t, path))
+	server := authority.New(authority.Config{Store: openSQLite(t, path), Box: n.box, PollInterval: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := server.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		server.Close()
+	})
+	k, err := n.auth.CreateAPIKey(t.Context(), authority.AsOperator("cli"), n.app, access.Production)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the command line's new key authenticates", func() bool {
+		_, err := server.Authenticate(k.APIKey, k.Secret)
+		return err == nil
+	})
+	if err := n.auth.RevokeAPIKey(t.Context(), authority.AsOperator("cli"), k.APIKey); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the command line's revoked key is refused", func() bool {
+		_, err := server.Authenticate(k.APIKey, k.Secret)
+		return errors.Is(err, authority.ErrUnauthenticated)
+	})
+}
+
+// openSQLite opens the SQLite database at path, closed when t ends.
+func openSQLite(t *testing.T, path string) storage.Storage {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
