@@ -13,7 +13,6 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 )
 
 // otherProcessStore is the store as a second process sharing the database
@@ -43,15 +42,7 @@ func (n *node) watcher(t *testing.T, poll time.Duration, page int) (*authority.A
 	store := &otherProcessStore{Storage: n.store.Storage, feed: make(chan storage.Change)}
 	a := authority.New(authority.Config{Store: store, Box: n.box, Now: n.clock.Now, PollInterval: poll})
 	authority.SetCatalogPage(a, page)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		a.Close()
-	})
-	return a, store
+	return run(t, a), store
 }
 
 // eventually waits until cond holds, failing t after a deadline.
@@ -181,15 +172,7 @@ func TestCatalogBacklogReadWhole(t *testing.T) {
 func TestCommandLineReachesServerOnSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stagedoor.db")
 	n := newNode(t, openSQLite(t, path))
-	server := authority.New(authority.Config{Store: openSQLite(t, path), Box: n.box, PollInterval: time.Hour})
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := server.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		server.Close()
-	})
+	server := start(t, authority.Config{Store: openSQLite(t, path), Box: n.box, PollInterval: time.Hour})
 	k, err := n.auth.CreateAPIKey(t.Context(), authority.AsOperator("cli"), n.app, access.Production)
 	if err != nil {
 		t.Fatal(err)
@@ -205,15 +188,4 @@ func TestCommandLineReachesServerOnSQLite(t *testing.T) {
 		_, err := server.Authenticate(k.APIKey, k.Secret)
 		return errors.Is(err, authority.ErrUnauthenticated)
 	})
-}
-
-// openSQLite opens the SQLite database at path, closed when t ends.
-func openSQLite(t *testing.T, path string) storage.Storage {
-	t.Helper()
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }

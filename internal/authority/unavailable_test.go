@@ -14,7 +14,6 @@ import (
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 )
 
 // awayStore is a store whose database can be taken away: while down,
@@ -109,27 +108,15 @@ func (s *awayStore) AppendAuditBatch(ctx context.Context, entries []storage.Audi
 // database, with one app and a production key.
 func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller) {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "stagedoor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := &awayStore{Storage: db}
+	store := &awayStore{Storage: openSQLite(t, filepath.Join(t.TempDir(), "stagedoor.db"))}
 	key := make([]byte, secret.KeySize)
 	rand.Read(key)
 	box, err := secret.NewBox(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := authority.New(authority.Config{Store: store, Box: box, PollInterval: 10 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		a.Close()
-		db.Close()
-	})
+	a := start(t, authority.Config{Store: store, Box: box, PollInterval: 10 * time.Millisecond})
+	ctx := t.Context()
 	app, err := a.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
