@@ -10,7 +10,7 @@ import (
 
 // watchInterval is how often the store looks for commits of other
 // processes, such as the command line writing while a server runs.
-const watchInterval = 100 * time.Millisecond
+const watchInterval = 250 * time.Millisecond
 
 // watch announces a storage.ChangeExternal, every watchInterval until ctx
 // ends, if a commit was made since the last look. PRAGMA data_version, on
