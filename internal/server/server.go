@@ -124,6 +124,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.crossOrigin(w, r) {
+		return
+	}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "/" && r.URL.Path != "/" {
 		if allowed := s.allowedMethods(r); allowed != "" {
