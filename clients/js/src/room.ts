@@ -321,7 +321,12 @@ export class Room extends Emitter<RoomEvents> {
     if (s !== undefined) {
       this.touched?.add(s.session_id);
       if (e.type === "session.ended") this.sessions.delete(s.session_id);
-      else this.sessions.set(s.session_id, s);
+      else {
+        const merged: Session = { ...this.sessions.get(s.session_id), ...s };
+        // Sessions of an earlier server's events carry no creation time: their first event's will do.
+        merged.created_at ??= e.time;
+        this.sessions.set(s.session_id, merged);
+      }
     }
     if (mine && e.type === "session.ended") {
       this.ownEnded(e.data?.reason ?? "ended");
@@ -332,20 +337,21 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (mine) {
-      this.update({ session: s });
-      if (e.type === "session.admitted" && this.snap.state === "waiting") void this.admitted(s);
+      this.update({ session: this.sessions.get(s.session_id) });
+      if (e.type === "session.admitted" && this.snap.state === "waiting") void this.admitted();
       return;
     }
     this.update({});
   }
 
-  private async admitted(session: Session): Promise<void> {
+  private async admitted(): Promise<void> {
     const p = this.presence;
     if (p !== undefined) await this.readView(p.auth);
-    if (this.snap.state !== "waiting") return;
+    const session = this.snap.session;
+    if (this.snap.state !== "waiting" || session === undefined) return;
     this.update({ state: "joined" });
     this.log.info("admitted", session.session_id);
-    this.settleAdmission(this.snap.session ?? session, undefined);
+    this.settleAdmission(session, undefined);
   }
 
   private onStreamEnd(reason: StreamEndReason): void {
@@ -450,7 +456,7 @@ export class Room extends Emitter<RoomEvents> {
 
   private update(change: Partial<Omit<RoomSnapshot, "name" | "participants" | "waiting" | "producers" | "permissions" | "role">>): void {
     const next = { ...this.snap, ...change };
-    const all = [...this.sessions.values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const all = [...this.sessions.values()].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
     const session = next.session;
     this.snap = {
       ...next,

@@ -136,18 +136,12 @@ export class EventFollower {
 /**
  * The session an event carries, in the Session shape. Servers of an
  * earlier version named its id "id" and its user "subject", and sent no
- * room, lease or creation time.
+ * room, lease or creation time: what is missing stays missing, for the
+ * room to keep what it knew.
  */
 function sessionOf(raw: unknown, event: RoomEvent): Session {
   const s = raw as Partial<Session> & { id?: string; subject?: string };
   if (typeof s.session_id === "string") return s as Session;
   const { id, subject, ...rest } = s;
-  return {
-    ...rest,
-    session_id: id ?? event.session_id ?? "",
-    user_id: subject ?? "",
-    room: s.room ?? event.room,
-    lease_until: s.lease_until ?? "",
-    created_at: s.created_at ?? event.time,
-  } as Session;
+  return { ...rest, session_id: id ?? event.session_id ?? "", user_id: subject ?? "", room: s.room ?? event.room } as Session;
 }
