@@ -308,6 +308,9 @@ export class AuthClient extends Emitter<AuthClientEvents> {
           // Reported through the error event.
         });
       } else if (this.held === held) {
+        // Timers may fire a little before the wall clock says so.
+        held.expiresAt = Math.min(held.expiresAt, Date.now());
+        held.refreshAt = Math.min(held.refreshAt, held.expiresAt);
         this.expire();
       }
     }, Math.max(0, at - Date.now()));

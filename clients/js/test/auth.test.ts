@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { AuthClient, BaseAuthClient, StagedoorError, decodeToken, refreshTokenFlow } from "../src/index.js";
+import { AuthClient, BaseAuthClient, StagedoorError, decodeToken, refreshTokenFlow, type AuthClientOptions } from "../src/index.js";
 import { Backend, unique } from "./support/backend.js";
 import { FaultProxy } from "./support/proxy.js";
 import { until } from "./support/wait.js";
@@ -16,6 +16,22 @@ afterEach(async () => {
 function track(client: AuthClient): AuthClient {
   closers.push(() => client.close());
   return client;
+}
+
+/** An AuthClient with fast retries whose refresh callback counts its calls. */
+function counted(refresh: () => Promise<string>, options: Omit<AuthClientOptions, "refresh" | "retry"> = {}) {
+  let calls = 0;
+  const auth = track(
+    new AuthClient({
+      ...options,
+      retry: fast,
+      refresh: () => {
+        calls++;
+        return refresh();
+      },
+    }),
+  );
+  return { auth, calls: () => calls };
 }
 
 /** Whether the server accepts token for consume in any room. */
@@ -36,16 +52,7 @@ describe("AuthClient", () => {
   it("refreshes ahead of expiry, before the token expires", async () => {
     const user = unique("short");
     const first = await backend.token(user, "viewer", { ttl_seconds: 3 });
-    let calls = 0;
-    const auth = track(
-      new AuthClient({
-        token: first,
-        refresh: async () => {
-          calls++;
-          return backend.token(user, "viewer", { ttl_seconds: 3 });
-        },
-      }),
-    );
+    const { auth, calls } = counted(() => backend.token(user, "viewer", { ttl_seconds: 3 }), { token: first });
     const exp = decodeToken(first).exp * 1000;
     const refreshed = await until(
       (notify) => auth.on("token.refreshed", notify),
@@ -53,7 +60,7 @@ describe("AuthClient", () => {
       "the first refresh",
     );
     expect(refreshed.at).toBeLessThan(exp);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(await auth.getToken()).toBe(refreshed.token);
     expect(await accepted(refreshed.token)).toBe(true);
     // And again for the next token: the session outlives several tokens.
@@ -67,24 +74,16 @@ describe("AuthClient", () => {
 
   it("makes one refresh for 50 concurrent getToken() calls", async () => {
     const user = unique("many");
-    let calls = 0;
-    const auth = track(
-      new AuthClient({
-        refresh: async () => {
-          calls++;
-          return backend.token(user, "viewer");
-        },
-      }),
-    );
+    const { auth, calls } = counted(() => backend.token(user, "viewer"));
     const tokens = await Promise.all(Array.from({ length: 50 }, () => auth.getToken()));
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(new Set(tokens).size).toBe(1);
     expect(await accepted(tokens[0]!)).toBe(true);
 
     // The server refuses the token as expired: again one refresh for all.
     auth.invalidate(tokens[0]!);
     const next = await Promise.all(Array.from({ length: 50 }, () => auth.getToken()));
-    expect(calls).toBe(2);
+    expect(calls()).toBe(2);
     expect(new Set(next).size).toBe(1);
     expect(next[0]).not.toBe(tokens[0]);
   });
@@ -126,25 +125,16 @@ describe("AuthClient", () => {
   });
 
   it("surfaces refresh_failed when refresh keeps failing, and tries again on the next call", async () => {
-    let calls = 0;
-    const auth = track(
-      new AuthClient({
-        retry: fast,
-        refresh: async () => {
-          calls++;
-          throw new TypeError("fetch failed");
-        },
-      }),
-    );
+    const { auth, calls } = counted(() => Promise.reject(new TypeError("fetch failed")));
     const errors: StagedoorError[] = [];
     auth.on("error", (e) => errors.push(e));
     const err = await auth.getToken().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StagedoorError);
     expect((err as StagedoorError).code).toBe("refresh_failed");
-    expect(calls).toBe(fast.attempts);
+    expect(calls()).toBe(fast.attempts);
     expect(errors.map((e) => e.code)).toEqual(["refresh_failed"]);
     await expect(auth.getToken()).rejects.toMatchObject({ code: "refresh_failed" });
-    expect(calls).toBe(2 * fast.attempts);
+    expect(calls()).toBe(2 * fast.attempts);
   });
 
   it("stops for good when the server refuses the refresh after a revocation", async () => {
@@ -180,23 +170,17 @@ describe("AuthClient", () => {
   });
 
   it("stops for good on a 401 from the refresh callback", async () => {
-    let calls = 0;
-    const auth = track(
-      new AuthClient({
-        retry: fast,
-        refresh: async () => {
-          calls++;
-          const res = await fetch(`${setup.url}/v1/tokens`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-          throw await StagedoorError.fromResponse(res);
-        },
-      }),
-    );
+    // The backend's token endpoint refuses: here, stagedoor itself, asked without a key.
+    const { auth, calls } = counted(async () => {
+      const res = await fetch(`${setup.url}/v1/tokens`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      throw await StagedoorError.fromResponse(res);
+    });
     const err = (await auth.getToken().catch((e: unknown) => e)) as StagedoorError;
     expect(err.status).toBe(401);
     expect(err.code).toBe("invalid_client");
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     await expect(auth.getToken()).rejects.toBe(err);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
   });
 
   it("tells when the token expired and cannot be replaced", async () => {

@@ -4,6 +4,17 @@ import { unique } from "./support/backend.js";
 import { backend, connect, disconnectAll, setup, snapshotUntil } from "./support/clients.js";
 import { FaultProxy } from "./support/proxy.js";
 
+/** A host in a new room, and kim, who may only ask to join, joining it: waiting. */
+async function knocking() {
+  const name = await backend.room(unique("lobby"));
+  const host = (await connect(unique("hana"), "host")).room(name);
+  await host.join();
+  const kim = (await connect(unique("kim"), "knocker")).room(name);
+  const joining = kim.join();
+  const waiting = await snapshotUntil(kim, (s) => s.state === "waiting", "kim to wait");
+  return { host, kim, joining, id: waiting.session!.session_id };
+}
+
 describe("Room", () => {
   it("joins, shows who is in the room and keeps the session alive with heartbeats", async () => {
     const name = await backend.room(unique("stage"));
@@ -27,13 +38,7 @@ describe("Room", () => {
   });
 
   it("waits in the waiting room until a moderator admits", async () => {
-    const name = await backend.room(unique("lobby"));
-    const host = (await connect(unique("hana"), "host")).room(name);
-    await host.join();
-    const kim = (await connect(unique("kim"), "knocker")).room(name);
-    const admitted = kim.join();
-    const waiting = await snapshotUntil(kim, (s) => s.state === "waiting", "kim to wait");
-    const id = waiting.session!.session_id;
+    const { host, kim, joining: admitted, id } = await knocking();
     await snapshotUntil(host, (s) => s.waiting.some((w) => w.session_id === id), "the host to see kim waiting");
 
     await host.admit(id);
@@ -47,13 +52,8 @@ describe("Room", () => {
   });
 
   it("rejects join() when a moderator turns the user away", async () => {
-    const name = await backend.room(unique("lobby"));
-    const host = (await connect(unique("hana"), "host")).room(name);
-    await host.join();
-    const kim = (await connect(unique("kim"), "knocker")).room(name);
-    const joining = kim.join();
-    const waiting = await snapshotUntil(kim, (s) => s.state === "waiting", "kim to wait");
-    await host.reject(waiting.session!.session_id);
+    const { host, kim, joining, id } = await knocking();
+    await host.reject(id);
     const err = (await joining.catch((e: unknown) => e)) as StagedoorError;
     expect(isStagedoorError(err, "rejected")).toBe(true);
     expect(kim.state).toBe("rejected");
