@@ -32,12 +32,4 @@ export class Emitter<Events extends object> {
       }
     }
   }
-
-  protected hasListeners<K extends keyof Events>(type: K): boolean {
-    return (this.listeners.get(type)?.size ?? 0) > 0;
-  }
-
-  protected removeAllListeners(): void {
-    this.listeners.clear();
-  }
 }

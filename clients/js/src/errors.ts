@@ -7,10 +7,13 @@ export type ErrorCode =
   | "invalid_request"
   | "invalid_token"
   | "invalid_client"
+  | "invalid_grant"
+  | "refresh_reused"
   | "malformed"
   | "expired"
   | "revoked"
   | "missing_permission"
+  | "forbidden"
   | "room_mismatch"
   | "participant_mismatch"
   | "not_admitted"
@@ -34,6 +37,8 @@ export type ErrorCode =
   | "insecure_storage"
   | "user_mismatch"
   | "invalid_user"
+  | "not_connected"
+  | "not_joined"
   | (string & {});
 
 /** An RFC 9457 problem as the API answers it. */
