@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Main(m))
 }
 
-// process is a `stagedoor serve` child process.
+// process is a `stagedoor serve` (or `load floor`) child process.
 type process struct {
 	cmd    *exec.Cmd
 	url    string
@@ -39,7 +39,14 @@ var servingLine = regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 // and waits until it listens.
 func startServe(t testing.TB, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
+	return startCommand(t, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
+}
+
+// startCommand starts stagedoor with args, which name a free loopback port,
+// and waits until it logs that it serves.
+func startCommand(t testing.TB, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -81,7 +88,7 @@ func startServe(t testing.TB, dataDir string) *process {
 	case a := <-addr:
 		p.url = "http://" + a
 	case <-time.After(20 * time.Second):
-		t.Fatal("stagedoor serve did not start")
+		t.Fatalf("stagedoor %s did not start", args[0])
 	}
 	// A first start prints its banner before it logs that it serves.
 	select {
