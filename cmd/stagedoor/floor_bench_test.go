@@ -61,7 +61,9 @@ func BenchmarkAgainstFloor(b *testing.B) {
 		}
 		return r
 	}
-	bearer := func(req *http.Request, w, i int) { req.Header.Set("Authorization", "Bearer "+tokens[(w+i)%len(tokens)]) }
+	bearer := func(req *http.Request, w, i int) {
+		req.Header.Set("Authorization", "Bearer "+tokens[(w+i)%len(tokens)])
+	}
 	basic := func(req *http.Request, _, _ int) { req.SetBasicAuth(key, sec) }
 	none := func(*http.Request, int, int) {}
 	var verify, mint []float64
