@@ -91,6 +91,7 @@ const (
 // faults and cut event streams.
 type proxy struct {
 	url string
+	srv *httptest.Server
 	rp  *httputil.ReverseProxy
 
 	mu     sync.Mutex
@@ -123,7 +124,7 @@ func newProxy(t testing.TB, target string) *proxy {
 	p.rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	p.url = srv.URL
+	p.url, p.srv = srv.URL, srv
 	return p
 }
 

@@ -27,18 +27,23 @@ type keyPair struct {
 	Secret string `json:"api_secret"`
 }
 
-// server is the `stagedoor serve` the tests speak to, built from this
-// checkout, with an app of production and development keys and a role
-// that can only ask to join (knocker).
-var server struct {
-	bin, data string
+// deployment is a `stagedoor serve` built from this checkout, over a data
+// directory with an app of a production and a development key and a
+// role that can only ask to join (knocker).
+type deployment struct {
+	data      string
 	url       string
 	prod, dev keyPair
-	// doomed is a production key a test revokes.
-	doomed keyPair
+	proc      *servetest.Process
 }
 
-// streamsPerCredential is the server's cap on one credential's streams.
+// bin is the stagedoor command the tests run.
+var bin string
+
+// server is the deployment most tests speak to.
+var server *deployment
+
+// streamsPerCredential is the servers' cap on one credential's streams.
 const streamsPerCredential = 4
 
 func TestMain(m *testing.M) {
@@ -56,51 +61,71 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	if server.bin, err = servetest.Build(dir); err != nil {
+	if bin, err = servetest.Build(dir); err != nil {
 		return 0, err
 	}
-	server.data = filepath.Join(dir, "data")
-	if _, err := command("app", "create", "client-test"); err != nil {
+	if server, err = deploy(filepath.Join(dir, "data")); err != nil {
 		return 0, err
+	}
+	defer server.proc.Stop()
+	stagedoorURL, apiKey, apiSecret = server.url, server.prod.Key, server.prod.Secret
+	return m.Run(), nil
+}
+
+// deploy prepares data and starts a server over it.
+func deploy(data string) (*deployment, error) {
+	d := &deployment{data: data}
+	if _, err := d.command("app", "create", "client-test"); err != nil {
+		return nil, err
 	}
 	for _, k := range []struct {
 		key  *keyPair
 		args []string
-	}{{&server.prod, nil}, {&server.dev, []string{"--development"}}, {&server.doomed, nil}} {
-		out, err := command(append([]string{"key", "create", "--app", "client-test", "--json"}, k.args...)...)
+	}{{&d.prod, nil}, {&d.dev, []string{"--development"}}} {
+		out, err := d.command(append([]string{"key", "create", "--app", "client-test", "--json"}, k.args...)...)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if err := json.Unmarshal(out, k.key); err != nil {
-			return 0, fmt.Errorf("key create: %v: %s", err, out)
+			return nil, fmt.Errorf("key create: %v: %s", err, out)
 		}
 	}
-	if _, err := command("role", "set", "--app", "client-test", "knocker", "--permission", "room.ask_join,consume,produce.camera", "--rank", "20"); err != nil {
-		return 0, err
+	if _, err := d.command("role", "set", "--app", "client-test", "knocker", "--permission", "room.ask_join,consume,produce.camera", "--rank", "20"); err != nil {
+		return nil, err
 	}
-	p, err := startServer(server.data, "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer p.Stop()
-	server.url = p.URL
-	stagedoorURL, apiKey, apiSecret = p.URL, server.prod.Key, server.prod.Secret
-	return m.Run(), nil
+	return d, d.start("127.0.0.1:0")
 }
 
-// command runs the stagedoor command on the test data directory.
-func command(args ...string) ([]byte, error) {
-	out, err := exec.Command(server.bin, append(args, "--data", server.data)...).Output()
+// ownDeployment is a deployment of the test's own, for a test that breaks
+// it.
+func ownDeployment(t testing.TB) *deployment {
+	t.Helper()
+	d, err := deploy(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.proc.Stop() })
+	return d
+}
+
+// start runs stagedoor serve over the data on addr.
+func (d *deployment) start(addr string) error {
+	p, err := servetest.Start(exec.Command(bin, "serve", "--addr", addr, "--data", d.data,
+		"--max-streams-per-credential", strconv.Itoa(streamsPerCredential)))
+	if err != nil {
+		return err
+	}
+	d.proc, d.url = p, p.URL
+	return nil
+}
+
+// command runs the stagedoor command on the deployment's data.
+func (d *deployment) command(args ...string) ([]byte, error) {
+	out, err := exec.Command(bin, append(args, "--data", d.data)...).Output()
 	if err != nil {
 		return nil, fmt.Errorf("stagedoor %v: %v", args, err)
 	}
 	return out, nil
-}
-
-// startServer runs stagedoor serve over data on addr.
-func startServer(data, addr string) (*servetest.Process, error) {
-	return servetest.Start(exec.Command(server.bin, "serve", "--addr", addr, "--data", data,
-		"--max-streams-per-credential", strconv.Itoa(streamsPerCredential)))
 }
 
 // backend is a partner backend's client: the production key.
@@ -135,12 +160,15 @@ func user(t testing.TB, url string, tok client.Token, opts ...client.Option) *cl
 	return newClient(t, url, append([]client.Option{client.WithTokenSource(ts)}, opts...)...)
 }
 
-var rooms atomic.Int64
+var names atomic.Int64
+
+// unique is a name no other test, nor another run of the same test, uses.
+func unique(prefix string) string { return fmt.Sprintf("%s-%d", prefix, names.Add(1)) }
 
 // newRoom creates a room of a name no other test uses.
 func newRoom(t testing.TB, req client.RoomRequest) string {
 	t.Helper()
-	req.Name = fmt.Sprintf("room-%d", rooms.Add(1))
+	req.Name = unique("room")
 	if _, err := backend(t).CreateRoom(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}

@@ -177,12 +177,13 @@ func TestTokenSourceKeepsValidTokenWhileRefreshFails(t *testing.T) {
 // A refresh token revoked with its user is refused (400 invalid_grant):
 // the source stops with the typed error and never asks again.
 func TestTokenSourceStopsWhenRefreshRevoked(t *testing.T) {
-	p, clock, ts := refreshing(t, "leaver", 60)
+	leaver := unique("leaver")
+	p, clock, ts := refreshing(t, leaver, 60)
 	first, err := ts.Token()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := backend(t).Revoke(context.Background(), client.RevokeRequest{UserID: "leaver"}); err != nil {
+	if _, err := backend(t).Revoke(context.Background(), client.RevokeRequest{UserID: leaver}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Set(first.Expiry.Add(-15 * time.Second))
@@ -206,8 +207,8 @@ func TestTokenSourceStopsWhenRefreshRevoked(t *testing.T) {
 // A RefreshFunc refused with 401 after its API key is revoked stops the
 // source with the typed error; it is never called again.
 func TestTokenSourceStopsOn401(t *testing.T) {
-	clock := newFakeClock()
-	kc := newClient(t, server.url, client.WithAPIKey(server.doomed.Key, server.doomed.Secret))
+	clock, d := newFakeClock(), ownDeployment(t)
+	kc := newClient(t, d.url, client.WithAPIKey(d.prod.Key, d.prod.Secret))
 	calls := 0
 	ts, err := client.NewTokenSource(func(ctx context.Context) (string, error) {
 		calls++
@@ -223,7 +224,10 @@ func TestTokenSourceStopsOn401(t *testing.T) {
 	}
 	// The server reads key revocations the command line makes within a
 	// second; a stream opened with the key ends when it has.
-	room := newRoom(t, client.RoomRequest{})
+	room := unique("room")
+	if _, err := kc.CreateRoom(context.Background(), client.RoomRequest{Name: room}); err != nil {
+		t.Fatal(err)
+	}
 	opened, ended := make(chan struct{}), make(chan error, 1)
 	var once sync.Once
 	go func() {
@@ -233,7 +237,7 @@ func TestTokenSourceStopsOn401(t *testing.T) {
 		})
 	}()
 	await(t, opened, "first event")
-	if _, err := command("key", "revoke", server.doomed.Key); err != nil {
+	if _, err := d.command("key", "revoke", d.prod.Key); err != nil {
 		t.Fatal(err)
 	}
 	var end *client.StreamEndedError
