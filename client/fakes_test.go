@@ -105,6 +105,14 @@ type proxy struct {
 	streams map[*http.Request]context.CancelFunc
 	// resumes lists the Last-Event-ID of every event stream opened.
 	resumes []string
+	// answers reports the status of each answer the server gave.
+	answers chan answer
+}
+
+// answer is the status of one answer the server gave to a request of key.
+type answer struct {
+	key    string
+	status int
 }
 
 type gate struct {
@@ -119,8 +127,15 @@ func newProxy(t testing.TB, target string) *proxy {
 		t.Fatal(err)
 	}
 	p := &proxy{rp: httputil.NewSingleHostReverseProxy(u), faults: map[string][]fault{}, forwarded: map[string]int{},
-		gates: map[string]*gate{}, streams: map[*http.Request]context.CancelFunc{}}
+		gates: map[string]*gate{}, streams: map[*http.Request]context.CancelFunc{}, answers: make(chan answer, 1000)}
 	p.rp.FlushInterval = -1
+	p.rp.ModifyResponse = func(resp *http.Response) error {
+		select {
+		case p.answers <- answer{resp.Request.Method + " " + resp.Request.URL.Path, resp.StatusCode}:
+		default:
+		}
+		return nil
+	}
 	p.rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
@@ -206,6 +221,27 @@ func (p *proxy) count(key string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.forwarded[key]
+}
+
+// answered waits for an answer of status to a request of key.
+func (p *proxy) answered(t testing.TB, key string, status int) {
+	t.Helper()
+	for {
+		if a := await(t, p.answers, "answer"); a.key == key && a.status == status {
+			return
+		}
+	}
+}
+
+// total is how many requests reached the server.
+func (p *proxy) total() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, c := range p.forwarded {
+		n += c
+	}
+	return n
 }
 
 // cutStreams breaks every event stream in flight, as a network failure

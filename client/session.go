@@ -278,25 +278,27 @@ func (s *RoomSession) follow(after int64) {
 	}
 }
 
-// handle passes an event on, and notes what it says of the session.
+// handle notes what an event says of the session, then passes it on, so
+// that Session already shows the change the event reports.
 func (s *RoomSession) handle(e Event) error {
+	if e.SessionID == s.ID() {
+		d, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		if d.Session != nil {
+			s.mu.Lock()
+			// The fields every event's session carries.
+			s.ses.State, s.ses.Role, s.ses.Permissions, s.ses.Sources = d.Session.State, d.Session.Role, d.Session.Permissions, d.Session.Sources
+			if e.Type == EventSessionEnded {
+				s.ses.EndReason = cmp.Or(d.Reason, d.Session.EndReason)
+			}
+			s.noteState()
+			s.mu.Unlock()
+		}
+	}
 	if s.onEvent != nil {
 		s.onEvent(e)
 	}
-	if e.SessionID != s.ID() {
-		return nil
-	}
-	d, err := e.Decode()
-	if err != nil || d.Session == nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// The fields every event's session carries.
-	s.ses.State, s.ses.Role, s.ses.Permissions, s.ses.Sources = d.Session.State, d.Session.Role, d.Session.Permissions, d.Session.Sources
-	if e.Type == EventSessionEnded {
-		s.ses.EndReason = cmp.Or(d.Reason, d.Session.EndReason)
-	}
-	s.noteState()
 	return nil
 }

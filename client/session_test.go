@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +15,24 @@ import (
 
 	"github.com/stagedoor/stagedoor/client"
 )
+
+// endedOrRevoked checks the Err of a session whose token a revocation
+// ended with it: the session ended for reason, or, when the server ended
+// the event stream for the token before it showed the session's end, the
+// token refused (401 revoked).
+func endedOrRevoked(t testing.TB, err error, reason string) {
+	t.Helper()
+	var (
+		ended *client.EndedError
+		e     *client.Error
+	)
+	switch {
+	case errors.As(err, &ended) && ended.Session.EndReason == reason:
+	case errors.As(err, &e) && e.Status == http.StatusUnauthorized && e.Code == "revoked":
+	default:
+		t.Fatalf("want the session ended (%s) or its token revoked: %v", reason, err)
+	}
+}
 
 // recorder collects the events a session passes on.
 type recorder struct {
@@ -74,11 +93,15 @@ func allSeqs(t testing.TB, c *client.Client, room string) []int64 {
 }
 
 // visit makes a user join room and leave it again, directly at the
-// server: two events.
-func visit(t testing.TB, room, userID string) {
+// deployment's server: two events.
+func visit(t testing.TB, d *deployment, room, userID string) {
 	t.Helper()
 	ctx := context.Background()
-	u := user(t, server.url, mint(t, client.TokenRequest{UserID: userID, Role: "viewer", Rooms: []string{room}}))
+	tok, err := newClient(t, d.url, client.WithAPIKey(d.prod.Key, d.prod.Secret)).CreateToken(ctx, client.TokenRequest{UserID: userID, Role: "viewer", Rooms: []string{room}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := user(t, d.url, tok)
 	ses, err := u.Join(ctx, room)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +275,7 @@ func TestEventsResumeAfterDroppedStream(t *testing.T) {
 	rs := join(t, c, room, client.OnEvent(rec.record))
 	rec.waitFor(t, client.EventSessionJoined, rs.ID())
 	for i := range 3 {
-		visit(t, room, "before-"+strconv.Itoa(i))
+		visit(t, server, room, "before-"+strconv.Itoa(i))
 	}
 	rec.waitFor(t, client.EventSessionEnded, "")
 	last := allSeqs(t, backend(t), room)
@@ -268,7 +291,7 @@ func TestEventsResumeAfterDroppedStream(t *testing.T) {
 	}
 	await(t, g.arrived, "the client's new stream")
 	for i := range 3 {
-		visit(t, room, "during-"+strconv.Itoa(i))
+		visit(t, server, room, "during-"+strconv.Itoa(i))
 	}
 	p.release(streams, g)
 	want := allSeqs(t, backend(t), room)
@@ -402,20 +425,63 @@ func TestRevocationEndsSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	await(t, rs.Done(), "end of the session")
-	var (
-		ended *client.EndedError
-		e     *client.Error
-	)
-	switch err := rs.Err(); {
-	case errors.As(err, &ended) && ended.Session.EndReason == "revoked":
-	case errors.As(err, &e) && e.Status == http.StatusUnauthorized && e.Code == "revoked":
-	default:
-		t.Fatalf("ended by a revocation: %v", err)
-	}
+	endedOrRevoked(t, rs.Err(), "revoked")
 	if err := rs.Close(); err != nil {
 		t.Fatalf("Close of an ended session: %v", err)
 	}
 	if n := p.count("POST /v1/rooms/" + room + "/sessions/" + rs.ID() + "/leave"); n != 0 {
 		t.Fatal("Close left a session the server had ended")
+	}
+}
+
+// A server restart ends every stream and refuses connections for a while:
+// the session tries again with backoff, resumes its events after the last
+// it saw, loses and repeats none, and goes on.
+func TestSessionSurvivesServerRestart(t *testing.T) {
+	ctx := context.Background()
+	d := ownDeployment(t)
+	bc := newClient(t, d.url, client.WithAPIKey(d.prod.Key, d.prod.Secret))
+	room := unique("room")
+	if _, err := bc.CreateRoom(ctx, client.RoomRequest{Name: room}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := bc.CreateToken(ctx, client.TokenRequest{UserID: "hana", Role: "host", Rooms: []string{room}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	c := user(t, d.url, tok, client.WithBackoff(client.Backoff{Initial: 10 * time.Millisecond, Max: 200 * time.Millisecond}))
+	rs := join(t, c, room, client.OnEvent(rec.record))
+	visit(t, d, room, "before")
+	rec.waitFor(t, client.EventSessionEnded, "")
+
+	addr := d.proc.Addr
+	if err := d.proc.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.proc.Cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
+	}
+	if err := d.start(addr); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		visit(t, d, room, "after-"+strconv.Itoa(i))
+	}
+	want := allSeqs(t, bc, room)
+	for len(rec.seqs()) < len(want) {
+		await(t, rec.seen, "event after the restart")
+	}
+	if got := rec.seqs(); !slices.Equal(got, want) {
+		t.Fatalf("events seen %v, the room's %v", got, want)
+	}
+	if rs.Err() != nil {
+		t.Fatalf("the session ended: %v", rs.Err())
+	}
+	if err := rs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := bc.Room(ctx, room); err != nil || len(v.Participants) != 0 {
+		t.Fatalf("the room after Close: %+v %v", v, err)
 	}
 }
