@@ -41,9 +41,9 @@ type Event struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// EventData is what an event carries: the session after the change, or
-// the room for room.*, and the reason, source or request where they
-// apply.
+// EventData is what an event carries (RoomEventData): the session after
+// the change, in the shape of every answer about a session, or the room
+// for room.*; and the reason, source or request where they apply.
 type EventData struct {
 	Session *Session `json:"session,omitempty"`
 	Room    *Room    `json:"room,omitempty"`

@@ -44,6 +44,7 @@ func TestTypesMatchOpenAPI(t *testing.T) {
 		"PermissionRequest": client.PermissionRequest{},
 		"ResolvedRequest":   client.ResolvedRequest{},
 		"RoomEvent":         client.Event{},
+		"RoomEventData":     client.EventData{},
 		"RoomEventPage":     client.EventPage{},
 		"StreamEnd":         client.StreamEnd{},
 	} {

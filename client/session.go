@@ -1,7 +1,6 @@
 package client
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -288,11 +287,7 @@ func (s *RoomSession) handle(e Event) error {
 		}
 		if d.Session != nil {
 			s.mu.Lock()
-			// The fields every event's session carries.
-			s.ses.State, s.ses.Role, s.ses.Permissions, s.ses.Sources = d.Session.State, d.Session.Role, d.Session.Permissions, d.Session.Sources
-			if e.Type == EventSessionEnded {
-				s.ses.EndReason = cmp.Or(d.Reason, d.Session.EndReason)
-			}
+			s.ses = later(s.ses, *d.Session)
 			s.noteState()
 			s.mu.Unlock()
 		}
@@ -301,4 +296,17 @@ func (s *RoomSession) handle(e Event) error {
 		s.onEvent(e)
 	}
 	return nil
+}
+
+// later is the session an event shows, with the lease and the token
+// expiry of cur where those are later: heartbeats renew them without an
+// event, so an event may arrive with older ones.
+func later(cur, shown Session) Session {
+	if cur.LeaseUntil.After(shown.LeaseUntil) {
+		shown.LeaseUntil = cur.LeaseUntil
+	}
+	if c, s := cur.TokenExpiresAt, shown.TokenExpiresAt; c != nil && s != nil && c.After(*s) {
+		shown.TokenExpiresAt = c
+	}
+	return shown
 }

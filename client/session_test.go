@@ -130,8 +130,9 @@ func join(t testing.TB, c *client.Client, room string, opts ...client.SessionOpt
 // A participant holding only room.ask_join waits: JoinRoom returns once a
 // moderator admits it, with the session joined.
 func TestJoinRoomWaitsUntilAdmitted(t *testing.T) {
+	p, clock := newProxy(t, server.url), newFakeClock()
 	room := newRoom(t, client.RoomRequest{})
-	kim := user(t, server.url, mint(t, client.TokenRequest{UserID: "kim", Role: "knocker", Rooms: []string{room}}))
+	kim := user(t, p.url, mint(t, client.TokenRequest{UserID: "kim", Role: "knocker", Rooms: []string{room}}), client.WithClock(clock))
 	rec := newRecorder()
 	joined := make(chan *client.RoomSession, 1)
 	failed := make(chan error, 1)
@@ -144,6 +145,12 @@ func TestJoinRoomWaitsUntilAdmitted(t *testing.T) {
 		joined <- rs
 	}()
 	waiting := rec.waitFor(t, client.EventSessionWaiting, "")
+	// A waiting session keeps its lease too.
+	clock.Advance(clock.nextWait(t))
+	clock.nextWait(t)
+	if n := p.count("POST /v1/rooms/" + room + "/sessions/" + waiting.SessionID + "/heartbeat"); n != 1 {
+		t.Fatalf("%d heartbeats while waiting", n)
+	}
 	view, err := backend(t).Room(context.Background(), room)
 	if err != nil {
 		t.Fatal(err)
