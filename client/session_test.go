@@ -492,3 +492,17 @@ func TestSessionSurvivesServerRestart(t *testing.T) {
 		t.Fatalf("the room after Close: %+v %v", v, err)
 	}
 }
+
+// EventsAfter starts the events after a cursor: the session sees nothing
+// older.
+func TestEventsAfter(t *testing.T) {
+	room := newRoom(t, client.RoomRequest{})
+	visit(t, server, room, "earlier")
+	seqs := allSeqs(t, backend(t), room)
+	cursor := seqs[len(seqs)-1]
+	rec := newRecorder()
+	rs := join(t, hostIn(t, server.url, room, "hana"), room, client.EventsAfter(cursor), client.OnEvent(rec.record))
+	if first := await(t, rec.seen, "event"); first.Seq <= cursor || first.Type != client.EventSessionJoined || first.SessionID != rs.ID() {
+		t.Fatalf("first event after %d: %d %s %s", cursor, first.Seq, first.Type, first.SessionID)
+	}
+}
