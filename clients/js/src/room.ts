@@ -321,12 +321,7 @@ export class Room extends Emitter<RoomEvents> {
     if (s !== undefined) {
       this.touched?.add(s.session_id);
       if (e.type === "session.ended") this.sessions.delete(s.session_id);
-      else {
-        const merged: Session = { ...this.sessions.get(s.session_id), ...s };
-        // Sessions of an earlier server's events carry no creation time: their first event's will do.
-        merged.created_at ??= e.time;
-        this.sessions.set(s.session_id, merged);
-      }
+      else this.sessions.set(s.session_id, s);
     }
     if (mine && e.type === "session.ended") {
       this.ownEnded(e.data?.reason ?? "ended");
@@ -337,7 +332,7 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     if (mine) {
-      this.update({ session: this.sessions.get(s.session_id) });
+      this.update({ session: s });
       if (e.type === "session.admitted" && this.snap.state === "waiting") void this.admitted();
       return;
     }

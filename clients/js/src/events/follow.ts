@@ -3,7 +3,7 @@ import { StagedoorError } from "../errors.js";
 import { segment, urlOf, type Transport } from "../http.js";
 import type { Logger } from "../log.js";
 import { backoff, delay } from "../retry.js";
-import type { RoomEvent, Session, StreamEndReason } from "../types.js";
+import type { RoomEvent, StreamEndReason } from "../types.js";
 import { readEventStream } from "./sse.js";
 
 export interface FollowHandlers {
@@ -124,24 +124,9 @@ export class EventFollower {
 
   /** Delivers an event once: a seq at or below the last delivered is a repeat. */
   private deliver(data: string): void {
-    const raw = JSON.parse(data) as RoomEvent;
-    if (raw.seq <= this.last) return;
-    this.last = raw.seq;
-    const session = raw.data?.session as unknown;
-    const event = session === undefined ? raw : { ...raw, data: { ...raw.data, session: sessionOf(session, raw) } };
+    const event = JSON.parse(data) as RoomEvent;
+    if (event.seq <= this.last) return;
+    this.last = event.seq;
     this.handlers.onEvent(event);
   }
-}
-
-/**
- * The session an event carries, in the Session shape. Servers of an
- * earlier version named its id "id" and its user "subject", and sent no
- * room, lease or creation time: what is missing stays missing, for the
- * room to keep what it knew.
- */
-function sessionOf(raw: unknown, event: RoomEvent): Session {
-  const s = raw as Partial<Session> & { id?: string; subject?: string };
-  if (typeof s.session_id === "string") return s as Session;
-  const { id, subject, ...rest } = s;
-  return { ...rest, session_id: id ?? event.session_id ?? "", user_id: subject ?? "", room: s.room ?? event.room } as Session;
 }
