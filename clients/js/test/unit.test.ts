@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SseParser } from "../src/events/sse.js";
 import { backoff, defaultRetry } from "../src/retry.js";
-import { StagedoorError } from "../src/index.js";
+import { Logger, StagedoorError, type LogLevel } from "../src/index.js";
 
 describe("backoff", () => {
   const opts = { attempts: 5, baseDelay: 100, maxDelay: 1_000 };
@@ -51,5 +51,28 @@ describe("SseParser", () => {
   it("skips comments, unknown fields and messages without data", () => {
     const p = new SseParser();
     expect(p.push(": ping\n\nretry: 10\nfoo: bar\n\nevent: lonely\n\ndata\n\n")).toEqual([{ id: undefined, event: "message", data: "" }]);
+  });
+});
+
+describe("Logger", () => {
+  it("writes per scope at the scope's level, else the default's, to the sink", () => {
+    const lines: Array<[LogLevel, string, unknown[]]> = [];
+    const sink = (level: LogLevel, message: string, ...args: unknown[]) => lines.push([level, message, args]);
+    const root = new Logger({ default: { level: "warn", sink }, events: { level: "debug", sink } });
+    const room = root.child("room", "demo");
+    const events = root.child("events", "demo");
+    room.info("not written");
+    room.warn("written", 1);
+    events.debug("also written");
+    events.trace("not written either");
+    root.child("auth").error("and this");
+    expect(lines).toEqual([
+      ["warn", "[stagedoor:room:demo] written", [1]],
+      ["debug", "[stagedoor:events:demo] also written", []],
+      ["error", "[stagedoor:auth] and this", []],
+    ]);
+    const quiet = new Logger({ default: { level: "silent", sink } });
+    quiet.error("never");
+    expect(lines).toHaveLength(3);
   });
 });
