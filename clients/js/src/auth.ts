@@ -78,6 +78,7 @@ export class AuthClient extends Emitter<AuthClientEvents> {
   private failure: StagedoorError | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private expiredNoticed: string | undefined;
 
   constructor(options: AuthClientOptions) {
     const log = new Logger(options.logOptions, "auth");
@@ -316,9 +317,12 @@ export class AuthClient extends Emitter<AuthClientEvents> {
     }, Math.max(0, at - Date.now()));
   }
 
+  /** Tells listeners the held token expired, once per token. */
   private expire(): void {
     const held = this.held;
-    if (held !== undefined) this.emit("token.expired", { token: held.token });
+    if (held === undefined || this.expiredNoticed === held.token) return;
+    this.expiredNoticed = held.token;
+    this.emit("token.expired", { token: held.token });
   }
 }
 

@@ -97,6 +97,8 @@ export class StagedoorClient {
   private readonly log: Logger;
   private readonly rooms = new Map<string, Room>();
   private connection: Promise<ConnectedUser> | undefined;
+  /** Why the last connectUser failed, for the calls that needed it. */
+  private connectError: StagedoorError | undefined;
   private connectAbort: AbortController | undefined;
   private connected: { user: ConnectedUser; auth: AuthClient; owned: boolean } | undefined;
   private instanceKey: string | undefined;
@@ -156,8 +158,11 @@ export class StagedoorClient {
     this.connectAbort = abort;
     const connection = this.connectWithRetries(user, credential, abort.signal);
     this.connection = connection;
-    connection.catch(() => {
-      if (this.connection === connection) this.connection = undefined;
+    this.connectError = undefined;
+    connection.catch((err: unknown) => {
+      if (this.connection !== connection) return;
+      this.connection = undefined;
+      this.connectError = StagedoorError.from(err);
     });
     return connection;
   }
@@ -180,6 +185,7 @@ export class StagedoorClient {
     const c = this.connected;
     this.connected = undefined;
     this.connection = undefined;
+    this.connectError = undefined;
     if (c?.owned) {
       c.auth.close();
       c.auth.clear();
@@ -205,7 +211,7 @@ export class StagedoorClient {
 
   private async auth(): Promise<AuthClient> {
     if (this.connection === undefined) {
-      throw new StagedoorError({ code: "not_connected", status: 0, detail: "connect a user first" });
+      throw this.connectError ?? new StagedoorError({ code: "not_connected", status: 0, detail: "connect a user first" });
     }
     await this.connection;
     if (this.connected === undefined) throw closedError("the connection");

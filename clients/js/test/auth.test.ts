@@ -186,6 +186,8 @@ describe("AuthClient", () => {
   it("tells when the token expired and cannot be replaced", async () => {
     const token = await backend.token(unique("once"), "viewer", { ttl_seconds: 1 });
     const auth = track(new AuthClient({ token }));
+    const notices: string[] = [];
+    auth.on("token.expired", (e) => notices.push(e.token));
     const expired = await until(
       (notify) => auth.on("token.expired", notify),
       () => (auth.token === undefined ? true : undefined),
@@ -193,6 +195,8 @@ describe("AuthClient", () => {
     );
     expect(expired).toBe(true);
     await expect(auth.getToken()).rejects.toMatchObject({ code: "token_expired" });
+    await expect(auth.getToken()).rejects.toMatchObject({ code: "token_expired" });
+    expect(notices).toEqual([token]);
   });
 
   it("refuses a malformed token and an empty configuration", () => {

@@ -37,6 +37,9 @@ describe("connectUser", () => {
     expect(reported).toHaveLength(1);
     expect(reported[0]![0]).toBe(err);
     expect(reported[0]![1]).toHaveLength(2);
+    // What needed the user fails with why it could not connect.
+    await expect(c.room("any").join()).rejects.toBe(err);
+    await c.disconnectUser();
     await expect(c.room("any").join()).rejects.toMatchObject({ code: "not_connected" });
   });
 
