@@ -54,6 +54,9 @@ type Config struct {
 	// PollInterval is how often the store is read for changes made by other
 	// processes that the change feed may not report; default 1s.
 	PollInterval time.Duration
+	// AuditRetention bounds the audit log, applied every PollInterval;
+	// the zero value keeps every entry.
+	AuditRetention AuditRetention
 }
 
 // Authority runs stagedoor's use cases. Its methods are safe for concurrent use.
@@ -74,6 +77,11 @@ type Authority struct {
 	stop   context.CancelFunc
 	// lastPrune is only touched by the follow goroutine.
 	lastPrune time.Time
+
+	// retention bounds the audit log; retained is closed when the loop
+	// applying it has stopped.
+	retention AuditRetention
+	retained  chan struct{}
 
 	// loading serialises catalog loads and in-memory key revocations, so
 	// that no load installs a view older than a change already applied.
@@ -96,6 +104,9 @@ func New(cfg Config) *Authority {
 		leeway: cfg.Leeway,
 		poll:   cfg.PollInterval,
 		revs:   revocation.NewSet(),
+
+		retention: cfg.AuditRetention,
+		retained:  make(chan struct{}),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -143,15 +154,17 @@ func (a *Authority) Start(ctx context.Context) error {
 	go a.follow(ctx, changes)
 	go a.audit.run(ctx)
 	go a.sweepSessions(ctx)
+	go a.retainAudit(ctx)
 	return nil
 }
 
 // Close stops following the store, stops ending expired sessions and
-// commits the audit entries still queued. Call it once, after a successful
-// Start.
+// applying the audit retention, and commits the audit entries still
+// queued. Call it once, after a successful Start.
 func (a *Authority) Close() {
 	a.stop()
 	<-a.rooms.done
+	<-a.retained
 	a.audit.close()
 }
 
