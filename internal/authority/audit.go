@@ -45,9 +45,10 @@ type AuditPage struct {
 	Next string
 }
 
-// Audit returns a page of the audit log. Each filter, and the order, is
-// served by an index of the store, so a page costs the same whether the
-// log holds a thousand entries or a billion.
+// Audit returns a page of the audit log. Each filter alone, and an app
+// with an action, is served by an index of the store in the page's order,
+// so such a page costs the same whether the log holds a thousand entries
+// or a billion.
 func (a *Authority) Audit(ctx context.Context, q AuditQuery) (AuditPage, error) {
 	limit := q.Limit
 	switch {
@@ -123,7 +124,13 @@ type AuditRetention struct {
 // auditPruneBatch is how many entries one transaction of the retention
 // deletes: a few milliseconds of work, so that writers queued behind it
 // (on SQLite, every writer of the process) wait no longer than that.
-var auditPruneBatch = 1000
+const auditPruneBatch = 1000
+
+// auditPruneRest is how long the retention rests after each batch, as a
+// multiple of the time the batch took: however far behind it is, it holds
+// the database's writer at most a quarter of the time, and writers
+// queued behind a batch go first.
+const auditPruneRest = 3
 
 // retainAudit applies the retention every poll interval until ctx ends. A
 // failed pass is logged when the store goes away and when it comes back.
@@ -151,8 +158,9 @@ func (a *Authority) retainAudit(ctx context.Context) {
 
 // PruneAudit deletes the audit entries the retention no longer keeps, by
 // the authority's clock, in batches of auditPruneBatch, each its own
-// transaction, and returns how many it deleted. Tests that move the clock
-// call it to know a pass ran.
+// transaction followed by a rest (auditPruneRest) timed by that clock, and
+// returns how many it deleted. Tests that move the clock call it to know
+// a pass ran.
 func (a *Authority) PruneAudit(ctx context.Context) (int, error) {
 	p := storage.AuditPrune{Keep: a.retention.MaxEntries, Limit: auditPruneBatch}
 	if a.retention.MaxAge > 0 {
@@ -162,12 +170,19 @@ func (a *Authority) PruneAudit(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	total := 0
-	for ctx.Err() == nil {
+	for {
+		start := a.now()
 		n, err := a.store.PruneAudit(ctx, p)
 		total += n
 		if err != nil || n < p.Limit {
 			return total, err
 		}
+		rest := time.NewTimer(auditPruneRest * a.now().Sub(start))
+		select {
+		case <-ctx.Done():
+			rest.Stop()
+			return total, context.Cause(ctx)
+		case <-rest.C:
+		}
 	}
-	return total, ctx.Err()
 }

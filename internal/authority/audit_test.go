@@ -157,6 +157,50 @@ func TestAuditRetentionRunsInBackground(t *testing.T) {
 	})
 }
 
+// slowAudit takes an hour of the test clock for each batch the retention
+// deletes, and reports each batch.
+type slowAudit struct {
+	storage.Storage
+	clock   *testClock
+	batches chan int
+}
+
+func (s *slowAudit) PruneAudit(ctx context.Context, p storage.AuditPrune) (int, error) {
+	n, err := s.Storage.PruneAudit(ctx, p)
+	s.clock.Set(s.clock.Now().Add(time.Hour))
+	s.batches <- n
+	return n, err
+}
+
+// TestAuditRetentionRests rests after each batch three times as long as
+// the batch took, and stops resting when its context ends.
+func TestAuditRetentionRests(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) storage.Storage) {
+		clock := &testClock{t: time.Now()}
+		s := &slowAudit{Storage: open(t), clock: clock, batches: make(chan int, 10)}
+		seedAudit(t, s, time.Now().Add(-time.Hour), 2500, "e")
+		a := authority.New(authority.Config{Store: s, Now: clock.Now, AuditRetention: authority.AuditRetention{MaxEntries: 1}})
+		ctx, cancel := context.WithCancel(t.Context())
+		type outcome struct {
+			n   int
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			n, err := a.PruneAudit(ctx)
+			done <- outcome{n, err}
+		}()
+		if n := <-s.batches; n != 1000 {
+			t.Fatalf("first batch deleted %d, want 1000", n)
+		}
+		// The batch took an hour: the retention now rests for three.
+		cancel()
+		if got := <-done; got.n != 1000 || !errors.Is(got.err, context.Canceled) {
+			t.Fatalf("PruneAudit cancelled while resting: %d deleted, %v; want 1000 and context.Canceled", got.n, got.err)
+		}
+	})
+}
+
 // TestAuditPages reads the log in pages, in both orders, each page
 // continuing at the cursor of the one before.
 func TestAuditPages(t *testing.T) {

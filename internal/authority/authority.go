@@ -17,8 +17,9 @@
 // catalogs, signing keys, revocations) and follows the store's change feed,
 // polling as well, so several nodes on one database agree within a poll
 // interval. Every answer that issues a credential waits until its audit
-// entry is committed (auditlog.go), and Ready reports whether the store
-// takes writes.
+// entry is committed (auditlog.go); the audit log is read a page at a time
+// and kept within its retention (audit.go). Ready reports whether the
+// store takes writes.
 //
 // It speaks its own types: requests carry no wire tags (internal/server
 // owns the API's JSON), answers are no storage rows (views.go), and who

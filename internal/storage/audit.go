@@ -102,8 +102,8 @@ type AuditLog interface {
 	// tokens being minted, whose entries are queued and written together.
 	AppendAuditBatch(ctx context.Context, entries []AuditEntry) error
 	// ListAudit returns the entries q selects, in q's order. Each filter
-	// and each order is served by an index, so a page costs the same at
-	// any size of the log.
+	// alone, and an app with an action, is served by an index in that
+	// order, so such a page costs the same at any size of the log.
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 	// PruneAudit deletes, oldest first, at most p.Limit of the entries p
 	// selects, in one write transaction, and returns how many it deleted.

@@ -62,11 +62,12 @@ func InsertAudit(ctx context.Context, d *Dialect, tx Querier, e storage.AuditEnt
 	return e, nil
 }
 
-// ListAudit implements storage.AuditLog. Every filter names a column that
-// leads an index whose next column is occurred_at (the rowid on SQLite, seq
-// on PostgreSQL, follows it), and the order is that of the index: a page
-// reads as many index entries as it returns, give or take the filters not
-// served by the index chosen.
+// ListAudit implements storage.AuditLog. Migration 00006 gives each filter
+// (app, action, actor, and app with action) an index that continues with
+// occurred_at and seq (the rowid on SQLite), the order of the listing: a
+// page reads as many index entries as it returns. A filter the chosen
+// index does not hold is checked row by row: an actor with an action reads
+// the actor's entries until the page is full.
 func (s Store) ListAudit(ctx context.Context, q storage.AuditQuery) ([]storage.AuditEntry, error) {
 	var w where
 	for _, f := range []struct{ column, value string }{{"app_id", q.AppID}, {"action", q.Action}, {"actor", q.Actor}} {
