@@ -29,6 +29,21 @@ func ParseUserType(s string) (UserType, error) {
 	return "", &InvalidError{Field: "user_type", Detail: fmt.Sprintf("unknown user type %q (want authenticated, guest or anonymous)", s)}
 }
 
+// SubjectOf returns the subject of a token for a user of type t whose id
+// is userID: AnonymousSubject for anonymous users, who have no id of their
+// own (userID must be empty or AnonymousSubject); else userID, which is
+// required and must follow the name rule. Errors are InvalidErrors naming
+// the user_id field.
+func SubjectOf(t UserType, userID string) (string, error) {
+	if t == Anonymous {
+		if userID != "" && userID != AnonymousSubject {
+			return "", &InvalidError{Field: "user_id", Detail: fmt.Sprintf("anonymous users have no user id (omit it or use %q)", AnonymousSubject)}
+		}
+		return AnonymousSubject, nil
+	}
+	return userID, CheckName("user_id", userID)
+}
+
 // AnonymousAllowed is all an anonymous user may ever hold: join and watch.
 var AnonymousAllowed = Of(RoomJoin, Consume)
 

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"errors"
+	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,7 +24,7 @@ type loadFlags struct {
 	path        string
 	body        string
 	basic       string
-	bearer      string
+	bearers     []string
 	headers     []string
 }
 
@@ -40,6 +46,7 @@ than 2xx count as errors. Only loopback targets are accepted.`,
 			return runLoad(cmd, f)
 		},
 	}
+	cmd.AddCommand(newLoadFloorCmd())
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.targets, "target", nil, "base URL of a node, http:// on loopback; repeat for several (clients are spread over them)")
 	fl.IntVar(&f.concurrency, "concurrency", 8, "number of concurrent clients")
@@ -49,7 +56,7 @@ than 2xx count as errors. Only loopback targets are accepted.`,
 	fl.StringVar(&f.path, "path", "/v1/verify", "request path")
 	fl.StringVar(&f.body, "body", "", "request body, sent as application/json")
 	fl.StringVar(&f.basic, "basic", "", "API key credentials key:secret for Basic authentication")
-	fl.StringVar(&f.bearer, "bearer", "", "access token for Bearer authentication")
+	fl.StringArrayVar(&f.bearers, "bearer", nil, "access token for Bearer authentication; repeat for several (each client takes them in turn)")
 	fl.StringArrayVar(&f.headers, "header", nil, "extra header Name: value; repeatable")
 	return cmd
 }
@@ -58,15 +65,12 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	if err := requireFlags(cmd, "target"); err != nil {
 		return err
 	}
-	if f.basic != "" && f.bearer != "" {
+	if f.basic != "" && len(f.bearers) > 0 {
 		return usageError("--basic and --bearer exclude each other")
 	}
 	h := http.Header{}
 	if f.body != "" {
 		h.Set("Content-Type", "application/json")
-	}
-	if f.bearer != "" {
-		h.Set("Authorization", "Bearer "+f.bearer)
 	}
 	for _, kv := range f.headers {
 		name, value, ok := strings.Cut(kv, ":")
@@ -90,6 +94,16 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 			return req, err
 		}
 	}
+	if len(f.bearers) > 0 {
+		static := build
+		build = func(target string, w, i int) (*http.Request, error) {
+			req, err := static(target, w, i)
+			if err == nil {
+				req.Header.Set("Authorization", "Bearer "+f.bearers[(w+i)%len(f.bearers)])
+			}
+			return req, err
+		}
+	}
 	if f.duration <= 0 {
 		return usageError("--duration must be positive")
 	}
@@ -100,4 +114,43 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 		return usageError("%v", err)
 	}
 	return printJSON(cmd.OutOrStdout(), r)
+}
+
+func newLoadFloorCmd() *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "floor",
+		Short: "Serve the bare handler that load results are compared with",
+		Long: `Serve, on a loopback address, a plain net/http handler that reads each
+request's body and answers 200 with a fixed 30-byte JSON: the most an HTTP
+server on this machine can do. Drive it with the same ` + "`stagedoor load`" + ` as a
+node and state the node's figures as ratios of the floor's, which hold
+from one machine, or one moment, to the next.`,
+		Example: `  stagedoor load floor --addr 127.0.0.1:7900 &
+  stagedoor load --target http://127.0.0.1:7900 --duration 10s --body '{"room":"demo","permission":"consume"}'`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := load.CheckTarget("http://" + addr); err != nil {
+				return usageError("--addr: %v", err)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: load.Floor(), ReadHeaderTimeout: 5 * time.Second}
+			slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)).Info("serving", "addr", ln.Addr().String())
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go func() {
+				<-ctx.Done()
+				srv.Close()
+			}()
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:7900", "loopback address to listen on")
+	return cmd
 }

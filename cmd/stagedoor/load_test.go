@@ -44,7 +44,32 @@ func TestLoadCommandRefuses(t *testing.T) {
 		{[]string{"load", "--target", "http://127.0.0.1:1", "--header", "nocolon"}, "--header"},
 		{[]string{"load", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--bearer", "t"}, "exclude"},
 		{[]string{"load", "--target", "http://127.0.0.1:1", "extra"}, "unexpected argument"},
+		{[]string{"load", "floor", "--addr", "0.0.0.0:0"}, "only loopback"},
 	} {
 		wantFailure(t, cli(t, "", c.args...), 2, c.want)
+	}
+}
+
+// The floor answers every request with its fixed body; several --bearer
+// tokens are taken in turn.
+func TestLoadFloorAndBearers(t *testing.T) {
+	floor := startCommand(t, "load", "floor", "--addr", "127.0.0.1:0")
+	out := wantSuccess(t, cli(t, "", "load", "--target", floor.url, "--requests", "20", "--concurrency", "2", "--body", "{}"))
+	if r := decodeJSON[map[string]float64](t, out); r["requests"] != 20 || r["errors"] != 0 {
+		t.Fatalf("floor result %v", r)
+	}
+	seen := make(chan string, 40)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Get("Authorization")
+	}))
+	defer srv.Close()
+	wantSuccess(t, cli(t, "", "load", "--target", srv.URL, "--requests", "40", "--concurrency", "2", "--bearer", "t1", "--bearer", "t2", "--bearer", "t3"))
+	close(seen)
+	count := map[string]int{}
+	for a := range seen {
+		count[a]++
+	}
+	if len(count) != 3 || count["Bearer t1"] == 0 || count["Bearer t2"] == 0 || count["Bearer t3"] == 0 {
+		t.Fatalf("tokens presented: %v", count)
 	}
 }

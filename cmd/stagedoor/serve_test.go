@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/internal/servetest"
 	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
 )
 
@@ -26,14 +26,13 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Main(m))
 }
 
-// process is a `stagedoor serve` child process.
+// process is a `stagedoor serve` (or `load floor`) child process.
 type process struct {
-	cmd    *exec.Cmd
-	url    string
+	cmd *exec.Cmd
+	url string
+	// stdout is what it printed before serving: a first start's banner.
 	stdout string
 }
-
-var servingLine = regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 
 // startServe starts `stagedoor serve` on a free loopback port over dataDir
 // and waits until it listens.
@@ -46,56 +45,27 @@ func startServe(t testing.TB, dataDir string) *process {
 // as a build of another version.
 func startServeBinary(t testing.TB, bin, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
+	return startCommandBinary(t, bin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
+}
+
+// startCommand starts stagedoor with args, which name a free loopback port,
+// and waits until it logs that it serves.
+func startCommand(t testing.TB, args ...string) *process {
+	t.Helper()
+	return startCommandBinary(t, os.Args[0], args...)
+}
+
+// startCommandBinary is startCommand with the stagedoor program at bin.
+func startCommandBinary(t testing.TB, bin string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
-	stdout, err := cmd.StdoutPipe()
+	p, err := servetest.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	p := &process{cmd: cmd}
-	banner := make(chan string, 1)
-	go func() {
-		var b strings.Builder
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			b.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "/v1/tokens") {
-				banner <- b.String()
-			}
-		}
-	}()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatal("stagedoor serve did not start")
-	}
-	// A first start prints its banner before it logs that it serves.
-	select {
-	case p.stdout = <-banner:
-	case <-time.After(500 * time.Millisecond):
-	}
-	return p
+	t.Cleanup(p.Stop)
+	return &process{cmd: cmd, url: p.URL, stdout: p.Startup}
 }
 
 func (p *process) post(t testing.TB, path, user, pass, body string) (int, map[string]any) {

@@ -168,21 +168,16 @@ func (f *mintFlags) request() (access.Request, access.KeyKind, error) {
 // subject returns the token's subject and the compacted metadata, and
 // checks what the token says about its user.
 func (f *mintFlags) subject(userType access.UserType) (string, json.RawMessage, error) {
-	sub := f.user
-	if userType == access.Anonymous {
-		if sub != "" && sub != access.AnonymousSubject {
-			return "", nil, usageError("--user: anonymous users have no user id (omit it or use %q)", access.AnonymousSubject)
+	sub, err := access.SubjectOf(userType, f.user)
+	if err != nil {
+		if f.user == "" {
+			return "", nil, usageError("--user is required (unless --user-type anonymous)")
 		}
-		sub = access.AnonymousSubject
-	} else if sub == "" {
-		return "", nil, usageError("--user is required (unless --user-type anonymous)")
+		return "", nil, usageError("--user: %s", detailOf(err))
 	}
-	for _, n := range []struct{ flag, value string }{{"user", sub}, {"participant", f.participant}} {
-		if n.value == "" {
-			continue
-		}
-		if err := access.CheckName(n.flag, n.value); err != nil {
-			return "", nil, usageError("--%s: %s", n.flag, detailOf(err))
+	if f.participant != "" {
+		if err := access.CheckName("participant", f.participant); err != nil {
+			return "", nil, usageError("--participant: %s", detailOf(err))
 		}
 	}
 	var meta json.RawMessage

@@ -21,7 +21,8 @@
 // changed: the catalog entries numbered after the last it read
 // (catalogview.go), the revocations after its cursor. Every answer that
 // issues a credential waits until its audit entry is committed
-// (auditlog.go), and Ready reports whether the store takes writes.
+// (auditlog.go); the audit log is read a page at a time and kept within its
+// retention (audit.go). Ready reports whether the store takes writes.
 //
 // It speaks its own types: requests carry no wire tags (internal/server
 // owns the API's JSON), answers are no storage rows (views.go), and who
@@ -57,6 +58,9 @@ type Config struct {
 	// PollInterval is how often the store is read for changes made by other
 	// processes that the change feed may not report; default 1s.
 	PollInterval time.Duration
+	// AuditRetention bounds the audit log, applied every PollInterval;
+	// the zero value keeps every entry.
+	AuditRetention AuditRetention
 }
 
 // Authority runs stagedoor's use cases. Its methods are safe for concurrent use.
@@ -77,6 +81,11 @@ type Authority struct {
 	stop   context.CancelFunc
 	// lastPrune is only touched by the follow goroutine.
 	lastPrune time.Time
+
+	// retention bounds the audit log; retained is closed when the loop
+	// applying it has stopped.
+	retention AuditRetention
+	retained  chan struct{}
 
 	// loading serialises catalog loads and in-memory key revocations, so
 	// that no load installs a view older than a change already applied;
@@ -107,6 +116,8 @@ func New(cfg Config) *Authority {
 		revs:   revocation.NewSet(),
 
 		catalogPage: catalogPage,
+		retention:   cfg.AuditRetention,
+		retained:    make(chan struct{}),
 	}
 	// The built-in roles alone always make a catalog.
 	a.builtins, _ = access.NewCatalog()
@@ -156,15 +167,17 @@ func (a *Authority) Start(ctx context.Context) error {
 	go a.follow(ctx, changes)
 	go a.audit.run(ctx)
 	go a.sweepSessions(ctx)
+	go a.retainAudit(ctx)
 	return nil
 }
 
 // Close stops following the store, stops ending expired sessions and
-// commits the audit entries still queued. Call it once, after a successful
-// Start.
+// applying the audit retention, and commits the audit entries still
+// queued. Call it once, after a successful Start.
 func (a *Authority) Close() {
 	a.stop()
 	<-a.rooms.done
+	<-a.retained
 	a.audit.close()
 }
 

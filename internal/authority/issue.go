@@ -68,16 +68,8 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub := req.UserID
-	if userType == access.Anonymous {
-		if sub != "" && sub != access.AnonymousSubject {
-			return nil, invalid("user_id", "anonymous users have no user id (omit it or use %q)", access.AnonymousSubject)
-		}
-		sub = access.AnonymousSubject
-	} else if sub == "" {
-		return nil, invalid("user_id", "required")
-	}
-	if err := access.CheckName("user_id", sub); err != nil {
+	sub, err := access.SubjectOf(userType, req.UserID)
+	if err != nil {
 		return nil, err
 	}
 	if err := access.CheckProfile(req.Name, req.Image, req.Metadata); err != nil {

@@ -83,23 +83,14 @@ func (a *Authority) sweepSessions(ctx context.Context) {
 	defer close(a.rooms.done)
 	tick := time.NewTicker(a.poll)
 	defer tick.Stop()
-	failing := false
+	f := failures{log: a.log, failed: "ending expired and revoked sessions failed; trying again", recovered: "ending expired and revoked sessions works again"}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		err := a.SweepSessions(ctx)
-		switch {
-		case ctx.Err() != nil:
-		case err != nil && !failing:
-			failing = true
-			a.log.Warn("ending expired and revoked sessions failed; trying again", "err", err)
-		case err == nil && failing:
-			failing = false
-			a.log.Info("ending expired and revoked sessions works again")
-		}
+		f.note(ctx, a.SweepSessions(ctx))
 	}
 }
 

@@ -117,13 +117,35 @@ type Event struct {
 	Type      string
 	Room      string
 	SessionID string
-	// Data is the event's JSON payload, if any.
-	Data []byte
-	Time time.Time
+	Time      time.Time
+	// Session is the session concerned, as it is after the event; nil
+	// for room events.
+	Session *Session
+	// RoomInfo is the room, for room.created and room.ended.
+	RoomInfo *Room
+	// Reason is why the session ended, for session.ended.
+	Reason string
+	// Source is the source started or stopped, for produce.*.
+	Source string
+	// Request is the permission request, for request.*.
+	Request *PermissionRequest
 }
 
 func eventOf(e storage.RoomEvent) Event {
-	return Event{Seq: e.Seq, Type: e.Type, Room: e.Room, SessionID: e.SessionID, Data: e.Data, Time: e.Time}
+	out := Event{Seq: e.Seq, Type: e.Type, Room: e.Room, SessionID: e.SessionID, Time: e.Time, Reason: e.Data.Reason, Source: e.Data.Source}
+	if s := e.Data.Session; s != nil {
+		v := sessionOf(*s)
+		out.Session = &v
+	}
+	if r := e.Data.Room; r != nil {
+		v := roomOf(*r)
+		out.RoomInfo = &v
+	}
+	if r := e.Data.Request; r != nil {
+		v := requestOf(*r)
+		out.Request = &v
+	}
+	return out
 }
 
 // App is a tenant: its keys, roles, rooms and tokens are its own.
@@ -151,14 +173,6 @@ type APIKey struct {
 
 // Revoked reports whether the key has been revoked.
 func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
-
-// AuditQuery selects audit entries: after a sequence number, of one app
-// (all when empty), at most Limit (the store's default when 0).
-type AuditQuery struct {
-	AfterSeq int64
-	AppID    string
-	Limit    int
-}
 
 // AuditEntry is one administrative action of the audit log.
 type AuditEntry struct {

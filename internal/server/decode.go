@@ -22,7 +22,9 @@ import (
 )
 
 // decode reads a JSON request body into v, a pointer to a request struct:
-// size-capped (the handler's MaxBytesReader), then decodeJSON.
+// size-capped (the handler's MaxBytesReader), then decodeJSON, or for a
+// stringMembers request readStrings, which accepts the same bodies and
+// leaves the reason for any other to decodeJSON.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -33,6 +35,9 @@ func decode(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return readError(err)
+	}
+	if sm, ok := v.(stringMembers); ok && readStrings(body, sm) {
+		return nil
 	}
 	return decodeJSON(body, v)
 }

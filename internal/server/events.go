@@ -17,16 +17,44 @@ import (
 
 // eventBody is a room event as streams and long polls show it.
 type eventBody struct {
-	Seq       int64           `json:"seq"`
-	Type      string          `json:"type"`
-	Room      string          `json:"room"`
-	SessionID string          `json:"session_id,omitempty"`
-	Time      time.Time       `json:"time"`
-	Data      json.RawMessage `json:"data,omitempty"`
+	Seq       int64      `json:"seq"`
+	Type      string     `json:"type"`
+	Room      string     `json:"room"`
+	SessionID string     `json:"session_id,omitempty"`
+	Time      time.Time  `json:"time"`
+	Data      *eventData `json:"data,omitempty"`
+}
+
+// eventData is what an event carries: the session after the change, in
+// the shape every answer about a session has, or the room; and the
+// reason, source or request where they apply.
+type eventData struct {
+	Session *sessionBody `json:"session,omitempty"`
+	Room    *roomBody    `json:"room,omitempty"`
+	Reason  string       `json:"reason,omitempty"`
+	Source  string       `json:"source,omitempty"`
+	Request *requestBody `json:"request,omitempty"`
 }
 
 func eventOf(e authority.Event) eventBody {
-	return eventBody{Seq: e.Seq, Type: e.Type, Room: e.Room, SessionID: e.SessionID, Time: e.Time.UTC(), Data: e.Data}
+	out := eventBody{Seq: e.Seq, Type: e.Type, Room: e.Room, SessionID: e.SessionID, Time: e.Time.UTC()}
+	d := eventData{Reason: e.Reason, Source: e.Source}
+	if e.Session != nil {
+		v := sessionOf(*e.Session)
+		d.Session = &v
+	}
+	if e.RoomInfo != nil {
+		v := roomOf(*e.RoomInfo)
+		d.Room = &v
+	}
+	if e.Request != nil {
+		v := requestOf(*e.Request)
+		d.Request = &v
+	}
+	if d != (eventData{}) {
+		out.Data = &d
+	}
+	return out
 }
 
 type eventPage struct {

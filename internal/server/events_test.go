@@ -175,3 +175,26 @@ func TestEventBodyShape(t *testing.T) {
 		}
 	}
 }
+
+// An event shows its session in the shape every answer about a session
+// has: the session in session.joined is the join's answer.
+func TestEventSessionIsTheSessionShape(t *testing.T) {
+	s := newTestServer(t)
+	s.newRoom(t, map[string]any{"name": "stage"})
+	events := s.openEvents(t, "", "stage", 0)
+	events.next(t)
+	r := s.join(t, s.user(t, "gus", "guest"), "stage")
+	wantOK(t, r, http.StatusCreated)
+	joined := events.waitFor(t, "session.joined", r.body["session_id"].(string))
+	want, err := json.Marshal(r.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(joined.Event.Data.Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("event session\n%s\njoin answered\n%s", got, want)
+	}
+}

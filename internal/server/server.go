@@ -117,6 +117,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// Unknown paths and wrong methods answer problem+json too, never the
 	// router's plain text.
 	m.Handle("/", s.handler(func(w http.ResponseWriter, r *http.Request) error {
+		if r.URL.Path != "/" {
+			if allowed := s.allowedMethods(r); allowed != "" {
+				w.Header().Set("Allow", allowed)
+				return problem.New(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+			}
+		}
 		return problem.New(http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
 	}))
 	s.mux = m
@@ -124,16 +130,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, pattern := s.mux.Handler(r)
-	if pattern == "/" && r.URL.Path != "/" {
-		if allowed := s.allowedMethods(r); allowed != "" {
-			w.Header().Set("Allow", allowed)
-			problem.New(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path).Write(w)
-			return
-		}
+	if s.crossOrigin(w, r) {
+		return
 	}
-	// The mux serves, not the handler it found: only the mux sets the
-	// path's wildcards ({room}) on the request.
 	s.mux.ServeHTTP(w, r)
 }
 

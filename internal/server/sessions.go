@@ -124,7 +124,7 @@ func (s *Server) sessionToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.metrics.minted.WithLabelValues("session").Inc()
+	s.metrics.minted.with("session").Inc()
 	writeJSON(w, http.StatusCreated, issued(t))
 	return nil
 }

@@ -19,6 +19,18 @@ type verifyRequest struct {
 	ParticipantID string `json:"participant_id"`
 }
 
+func (v *verifyRequest) member(name string) *string {
+	switch name {
+	case "room":
+		return &v.Room
+	case "permission":
+		return &v.Permission
+	case "participant_id":
+		return &v.ParticipantID
+	}
+	return nil
+}
+
 type verifyResponse struct {
 	Allowed bool   `json:"allowed"`
 	Subject string `json:"sub"`
@@ -48,7 +60,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		outcome = problemFor(err).Code
 	}
-	s.metrics.verifications.WithLabelValues(outcome).Inc()
+	s.metrics.verifications.with(outcome).Inc()
 	return err
 }
 
@@ -73,7 +85,7 @@ func (s *Server) verifyOnce(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := v.Claims
-	writeJSON(w, http.StatusOK, verifyResponse{Allowed: true, Subject: c.Subject, App: c.App, grantsView: viewOf(v.Grants), ExpiresAt: c.ExpiresAt.UTC()})
+	writeVerified(w, verifyResponse{Allowed: true, Subject: c.Subject, App: c.App, grantsView: viewOf(v.Grants), ExpiresAt: c.ExpiresAt.UTC()})
 	return nil
 }
 

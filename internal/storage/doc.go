@@ -37,7 +37,7 @@
 // on one node or several, exactly as many win as the cap allows and the
 // others get ErrRoomFull. A session producing any source holds one producer
 // slot; ending it, or dropping its last source, frees the slot. Every room
-// operation appends its RoomEvents, whose Data the store builds as JSON, in
+// operation appends its RoomEvents, with the session or room they concern, in
 // the same transaction; their Seq is strictly increasing in commit order,
 // like revocations, so an event stream resumes from the last Seq it showed.
 // A ChangeRoom on the feed tells that a room has new events (or new blocked

@@ -138,12 +138,28 @@ type RoomEvent struct {
 	Type string
 	// SessionID is the session concerned, if any.
 	SessionID string
-	// Data is the JSON the event carries, built by the store: the session
-	// as it is after the change ({"session": {...}}), plus "reason",
-	// "source" or "request" where they apply.
-	Data []byte
+	// Data is what the event carries.
+	Data RoomEventData
 	// Time is when it happened.
 	Time time.Time
+}
+
+// RoomEventData is what a room event carries: the session as it is after
+// the change (or the room, for room.created and room.ended), and the
+// reason, source or request where they apply. The store keeps it in a
+// format of its own; the API renders it.
+type RoomEventData struct {
+	// Session is the session concerned, after the change; nil for room
+	// events.
+	Session *Session
+	// Room is the room, for room.created and room.ended.
+	Room *Room
+	// Reason is why the session ended, for session.ended.
+	Reason string
+	// Source is the source started or stopped, for produce.*.
+	Source string
+	// Request is the permission request, for request.*.
+	Request *PermissionRequest
 }
 
 // Room event types.

@@ -41,7 +41,7 @@ func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.Au
 }
 
 // Event implements roomdata.Writer: the event is stored by flush.
-func (w *roomTx) Event(appID, room, typ, sessionID string, data []byte) error {
+func (w *roomTx) Event(appID, room, typ, sessionID string, data storage.RoomEventData) error {
 	w.events = append(w.events, storage.RoomEvent{AppID: appID, Room: room, Type: typ, SessionID: sessionID, Data: data, Time: w.Now()})
 	return w.Touch(appID, room)
 }
@@ -68,7 +68,7 @@ func (w *roomTx) flush() error {
 			e := &w.events[i]
 			e.Seq = last - n + 1 + int64(i)
 			b.Queue(`INSERT INTO room_events (seq, app_id, room, type, session_id, data, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				e.Seq, e.AppID, e.Room, e.Type, e.SessionID, e.Data, e.Time)
+				e.Seq, e.AppID, e.Room, e.Type, e.SessionID, sqldata.EncodeEventData(e.Data), e.Time)
 		}
 		if err := w.tx.SendBatch(w.ctx, b).Close(); err != nil {
 			return fail("append room events", err)

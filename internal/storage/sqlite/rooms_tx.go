@@ -35,10 +35,10 @@ func (s *Store) writeRooms(ctx context.Context, now time.Time, audit *storage.Au
 }
 
 // Event implements roomdata.Writer.
-func (w *roomTx) Event(appID, room, typ, sessionID string, data []byte) error {
+func (w *roomTx) Event(appID, room, typ, sessionID string, data storage.RoomEventData) error {
 	var seq int64
 	err := w.tx.QueryRow(w.ctx, `INSERT INTO room_events (app_id, room, type, session_id, data, occurred_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`, appID, room, typ, sessionID, data, w.Now().UnixMilli()).Scan(&seq)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`, appID, room, typ, sessionID, sqldata.EncodeEventData(data), w.Now().UnixMilli()).Scan(&seq)
 	if err != nil {
 		return fail("append room event", err)
 	}

@@ -25,10 +25,10 @@ func testRooms(t *testing.T, open opener) {
 		e := events[0]
 		same(t, []string{e.AppID, e.Room, e.Type, e.SessionID}, []string{"app1", "stage", storage.EventRoomCreated, ""})
 		same(t, e.Time, want.CreatedAt)
-		d := decode(t, e)
+		d := e.Data
 		if d.Room == nil || d.Room.Name != "stage" || d.Room.Type != "livestream" || d.Room.MaxProducers != 1 ||
-			d.Room.MaxParticipants != 100 || string(d.Room.Metadata) != `{"topic":"launch"}` || d.Room.EndedAt != nil {
-			t.Fatalf("room.created data %s", e.Data)
+			d.Room.MaxParticipants != 100 || string(d.Room.Metadata) != `{"topic":"launch"}` || d.Room.Ended() {
+			t.Fatalf("room.created data %+v", e.Data)
 		}
 	})
 	t.Run("NoMetadata", func(t *testing.T) {
@@ -100,11 +100,11 @@ func testRooms(t *testing.T, open opener) {
 		same(t, eventTypes(t, s, "stage", before), []string{storage.EventSessionEnded, storage.EventSessionEnded, storage.EventRoomEnded})
 		events := roomEvents(t, s, "stage")
 		last := events[len(events)-1]
-		if d := decode(t, last); d.Room == nil || d.Room.EndedAt == nil || !d.Room.EndedAt.Equal(t1) {
-			t.Fatalf("room.ended data %s", last.Data)
+		if d := last.Data; d.Room == nil || !d.Room.EndedAt.Equal(t1) {
+			t.Fatalf("room.ended data %+v", last.Data)
 		}
-		if d := decode(t, events[len(events)-3]); d.Reason != storage.EndRoomEnded || d.Session.EndReason != storage.EndRoomEnded {
-			t.Fatalf("session.ended data %s", events[len(events)-3].Data)
+		if d := events[len(events)-3].Data; d.Reason != storage.EndRoomEnded || d.Session.EndReason != storage.EndRoomEnded {
+			t.Fatalf("session.ended data %+v", events[len(events)-3].Data)
 		}
 		live, err := s.ListSessions(t.Context(), "app1", "stage")
 		noErr(t, err)

@@ -1,7 +1,6 @@
 package storagetest
 
 import (
-	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -81,45 +80,6 @@ func lastSeq(t *testing.T, s storage.Storage, room string) int64 {
 		return 0
 	}
 	return events[len(events)-1].Seq
-}
-
-// eventData is the JSON a room event carries.
-type eventData struct {
-	Session *struct {
-		ID          string   `json:"id"`
-		Participant string   `json:"participant"`
-		Subject     string   `json:"subject"`
-		Role        string   `json:"role"`
-		Permissions []string `json:"permissions"`
-		State       string   `json:"state"`
-		Sources     []string `json:"sources"`
-		EndReason   string   `json:"end_reason"`
-	} `json:"session"`
-	Reason  string `json:"reason"`
-	Source  string `json:"source"`
-	Request *struct {
-		ID         string `json:"id"`
-		Permission string `json:"permission"`
-		State      string `json:"state"`
-	} `json:"request"`
-	Room *struct {
-		Name            string          `json:"name"`
-		Type            string          `json:"type"`
-		MaxProducers    int             `json:"max_producers"`
-		MaxParticipants int             `json:"max_participants"`
-		Metadata        json.RawMessage `json:"metadata"`
-		EndedAt         *time.Time      `json:"ended_at"`
-	} `json:"room"`
-}
-
-// decode returns the data of e.
-func decode(t *testing.T, e storage.RoomEvent) eventData {
-	t.Helper()
-	var d eventData
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		t.Fatalf("event %d (%s) data %q: %v", e.Seq, e.Type, e.Data, err)
-	}
-	return d
 }
 
 // sessionIDs returns the ids of sessions, in order.

@@ -30,8 +30,8 @@ func testProducers(t *testing.T, open opener) {
 		wantErr(t, err, storage.ErrRoomFull)
 		same(t, eventTypes(t, s, "stage", before), []string{storage.EventProduceStarted, storage.EventProduceStarted})
 		events := roomEvents(t, s, "stage")
-		if d := decode(t, events[len(events)-1]); d.Source != "camera" || d.Session.ID != "s1" || len(d.Session.Sources) != 2 {
-			t.Fatalf("produce.started data %s", events[len(events)-1].Data)
+		if d := events[len(events)-1].Data; d.Source != "camera" || d.Session.ID != "s1" || len(d.Session.Sources) != 2 {
+			t.Fatalf("produce.started data %+v", events[len(events)-1].Data)
 		}
 
 		got, err = s.ReleaseProducer(t.Context(), "app1", "stage", "s1", "screen", now())
@@ -53,8 +53,8 @@ func testProducers(t *testing.T, open opener) {
 		n := len(events)
 		same(t, []string{events[n-3].Type, events[n-2].Type, events[n-1].Type},
 			[]string{storage.EventProduceStopped, storage.EventProduceStopped, storage.EventProduceStarted})
-		if d := decode(t, events[n-3]); d.Source != "screen" || d.Session.ID != "s1" {
-			t.Fatalf("produce.stopped data %s", events[n-3].Data)
+		if d := events[n-3].Data; d.Source != "screen" || d.Session.ID != "s1" {
+			t.Fatalf("produce.stopped data %+v", events[n-3].Data)
 		}
 	})
 	t.Run("ClaimRefused", func(t *testing.T) {
@@ -170,10 +170,10 @@ func testProducers(t *testing.T, open opener) {
 		same(t, eventTypes(t, s, "stage", before), []string{storage.EventPermissionsChanged, storage.EventProduceStopped, storage.EventProduceStopped})
 		events := roomEvents(t, s, "stage")
 		n := len(events)
-		if d := decode(t, events[n-3]); d.Session.Role != "viewer" || len(d.Session.Permissions) != 2 {
-			t.Fatalf("permissions.changed data %s", events[n-3].Data)
+		if d := events[n-3].Data; d.Session.Role != "viewer" || len(d.Session.Permissions) != 2 {
+			t.Fatalf("permissions.changed data %+v", events[n-3].Data)
 		}
-		same(t, []string{decode(t, events[n-2]).Source, decode(t, events[n-1]).Source}, []string{"camera", "screen"})
+		same(t, []string{events[n-2].Data.Source, events[n-1].Data.Source}, []string{"camera", "screen"})
 
 		got, err = s.UpdateSession(t.Context(), "app1", "stage", "s1", storage.SessionUpdate{Permissions: []string{"consume"}}, now())
 		noErr(t, err)

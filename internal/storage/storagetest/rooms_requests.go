@@ -24,9 +24,9 @@ func testPermissionRequests(t *testing.T, open opener) {
 		events := roomEvents(t, s, "stage")
 		e := events[len(events)-1]
 		same(t, []string{e.Type, e.SessionID}, []string{storage.EventRequestCreated, "s1"})
-		if d := decode(t, e); d.Request == nil || d.Request.ID != "r1" || d.Request.Permission != "data.send" ||
+		if d := e.Data; d.Request == nil || d.Request.ID != "r1" || d.Request.Permission != "data.send" ||
 			d.Request.State != storage.RequestPending || d.Session.ID != "s1" {
-			t.Fatalf("request.created data %s", e.Data)
+			t.Fatalf("request.created data %+v", e.Data)
 		}
 		before := e.Seq
 		t2 := t1.Add(time.Second)
@@ -42,8 +42,8 @@ func testPermissionRequests(t *testing.T, open opener) {
 		same(t, eventTypes(t, s, "stage", before), []string{storage.EventRequestResolved, storage.EventPermissionsChanged})
 		events = roomEvents(t, s, "stage")
 		e = events[len(events)-2]
-		if d := decode(t, e); d.Request == nil || d.Request.State != storage.RequestGranted || len(d.Session.Permissions) != 4 {
-			t.Fatalf("request.resolved data %s", e.Data)
+		if d := e.Data; d.Request == nil || d.Request.State != storage.RequestGranted || len(d.Session.Permissions) != 4 {
+			t.Fatalf("request.resolved data %+v", e.Data)
 		}
 		_, _, err = s.ResolvePermissionRequest(t.Context(), "app1", "stage", "r1", false, now())
 		wantErr(t, err, storage.ErrConflict)
@@ -116,8 +116,8 @@ func testBlocks(t *testing.T, open opener) {
 		same(t, kicked.UpdatedAt, t1)
 		events := roomEvents(t, s, "stage")
 		e := events[len(events)-1]
-		if d := decode(t, e); e.Type != storage.EventSessionEnded || d.Reason != storage.EndKicked {
-			t.Fatalf("event %s %s", e.Type, e.Data)
+		if d := e.Data; e.Type != storage.EventSessionEnded || d.Reason != storage.EndKicked {
+			t.Fatalf("event %s %+v", e.Type, e.Data)
 		}
 		expectChanges(t, ch, storage.Change{Kind: storage.ChangeRoom, AppID: "app1", Room: "stage", Cursor: e.Seq})
 		same(t, auditActions(t, s, "app1"), []string{"room.block"})

@@ -30,14 +30,14 @@ func testSessions(t *testing.T, open opener) {
 		e := events[len(events)-1]
 		same(t, []string{e.Type, e.SessionID}, []string{storage.EventSessionJoined, "s1"})
 		same(t, e.Time, t1)
-		d := decode(t, e)
+		d := e.Data
 		if d.Session == nil || d.Session.ID != "s1" || d.Session.Participant != "alice" || d.Session.Subject != "user-alice" ||
 			d.Session.Role != "guest" || d.Session.State != "joined" || d.Session.EndReason != "" {
-			t.Fatalf("session.joined data %s", e.Data)
+			t.Fatalf("session.joined data %+v", e.Data)
 		}
 		same(t, d.Session.Permissions, want.Permissions)
 		if d.Session.Sources == nil || len(d.Session.Sources) != 0 {
-			t.Fatalf("session.joined sources %s", e.Data)
+			t.Fatalf("session.joined sources %+v", e.Data)
 		}
 	})
 	t.Run("JoinWaiting", func(t *testing.T) {
@@ -129,8 +129,8 @@ func testSessions(t *testing.T, open opener) {
 		same(t, stored, old)
 		same(t, eventTypes(t, s, "stage", before), []string{storage.EventSessionEnded, storage.EventSessionWaiting})
 		events := roomEvents(t, s, "stage")
-		if d := decode(t, events[len(events)-2]); d.Reason != storage.EndDuplicateIdentity || d.Session.ID != "s1" {
-			t.Fatalf("session.ended data %s", events[len(events)-2].Data)
+		if d := events[len(events)-2].Data; d.Reason != storage.EndDuplicateIdentity || d.Session.ID != "s1" {
+			t.Fatalf("session.ended data %+v", events[len(events)-2].Data)
 		}
 		live, err := s.ListSessions(t.Context(), "app1", "stage")
 		noErr(t, err)
@@ -174,8 +174,8 @@ func testSessions(t *testing.T, open opener) {
 		events := roomEvents(t, s, "stage")
 		e := events[len(events)-1]
 		same(t, e.Type, storage.EventSessionEnded)
-		if d := decode(t, e); d.Reason != storage.EndKicked || d.Session.State != "ended" || d.Session.EndReason != storage.EndKicked {
-			t.Fatalf("session.ended data %s", e.Data)
+		if d := e.Data; d.Reason != storage.EndKicked || d.Session.State != "ended" || d.Session.EndReason != storage.EndKicked {
+			t.Fatalf("session.ended data %+v", e.Data)
 		}
 		_, err = s.EndSession(t.Context(), "app1", "stage", "s1", storage.EndLeft, now())
 		wantErr(t, err, storage.ErrConflict)
@@ -214,8 +214,8 @@ func testSessions(t *testing.T, open opener) {
 		same(t, sessionIDs(live), []string{"unwatched", "later"})
 		same(t, eventTypes(t, s, "b", 0), []string{storage.EventRoomCreated, storage.EventSessionJoined, storage.EventSessionJoined, storage.EventSessionEnded})
 		events := roomEvents(t, s, "b")
-		if d := decode(t, events[3]); d.Reason != storage.EndTokenExpired || d.Session.ID != "token" {
-			t.Fatalf("session.ended data %s", events[3].Data)
+		if d := events[3].Data; d.Reason != storage.EndTokenExpired || d.Session.ID != "token" {
+			t.Fatalf("session.ended data %+v", events[3].Data)
 		}
 		gone, err = s.EndExpiredSessions(t.Context(), t0.Add(time.Minute))
 		noErr(t, err)

@@ -34,7 +34,7 @@ func (write Rooms) ClaimProducer(ctx context.Context, appID, room, id, source st
 		if err := w.SaveSession(ses); err != nil {
 			return storage.Session{}, err
 		}
-		return ses, w.Event(ses.AppID, ses.Room, storage.EventProduceStarted, ses.ID, sessionData(ses, extra{Source: source}))
+		return ses, w.Event(ses.AppID, ses.Room, storage.EventProduceStarted, ses.ID, sessionData(ses, storage.RoomEventData{Source: source}))
 	})
 }
 
@@ -68,12 +68,12 @@ func (write Rooms) UpdateSession(ctx context.Context, appID, room, id string, u 
 			return storage.Session{}, err
 		}
 		if u.Permissions != nil {
-			if err := w.Event(ses.AppID, ses.Room, storage.EventPermissionsChanged, ses.ID, sessionData(ses, extra{})); err != nil {
+			if err := w.Event(ses.AppID, ses.Room, storage.EventPermissionsChanged, ses.ID, sessionData(ses, storage.RoomEventData{})); err != nil {
 				return storage.Session{}, err
 			}
 		}
 		for _, src := range dropped {
-			if err := w.Event(ses.AppID, ses.Room, storage.EventProduceStopped, ses.ID, sessionData(ses, extra{Source: src})); err != nil {
+			if err := w.Event(ses.AppID, ses.Room, storage.EventProduceStopped, ses.ID, sessionData(ses, storage.RoomEventData{Source: src})); err != nil {
 				return storage.Session{}, err
 			}
 		}
@@ -94,7 +94,7 @@ func (write Rooms) CreatePermissionRequest(ctx context.Context, r storage.Permis
 		if err := w.InsertRequest(r); err != nil {
 			return storage.Session{}, err
 		}
-		return ses, w.Event(r.AppID, r.Room, storage.EventRequestCreated, ses.ID, sessionData(ses, extra{Request: &r}))
+		return ses, w.Event(r.AppID, r.Room, storage.EventRequestCreated, ses.ID, sessionData(ses, storage.RoomEventData{Request: &r}))
 	})
 	if err != nil {
 		return storage.PermissionRequest{}, err
@@ -134,11 +134,11 @@ func (write Rooms) ResolvePermissionRequest(ctx context.Context, appID, room, id
 				return err
 			}
 		}
-		if err := w.Event(appID, room, storage.EventRequestResolved, ses.ID, sessionData(ses, extra{Request: &r})); err != nil {
+		if err := w.Event(appID, room, storage.EventRequestResolved, ses.ID, sessionData(ses, storage.RoomEventData{Request: &r})); err != nil {
 			return err
 		}
 		if granted {
-			return w.Event(appID, room, storage.EventPermissionsChanged, ses.ID, sessionData(ses, extra{}))
+			return w.Event(appID, room, storage.EventPermissionsChanged, ses.ID, sessionData(ses, storage.RoomEventData{}))
 		}
 		return nil
 	})

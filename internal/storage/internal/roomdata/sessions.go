@@ -59,7 +59,7 @@ func (write Rooms) JoinRoom(ctx context.Context, ses storage.Session, now time.T
 		if ses.State == storage.SessionWaiting {
 			typ = storage.EventSessionWaiting
 		}
-		return w.Event(ses.AppID, ses.Room, typ, ses.ID, sessionData(ses, extra{}))
+		return w.Event(ses.AppID, ses.Room, typ, ses.ID, sessionData(ses, storage.RoomEventData{}))
 	})
 	if err != nil {
 		return storage.Session{}, nil, err
@@ -89,7 +89,7 @@ func (write Rooms) AdmitSession(ctx context.Context, appID, room, id string, now
 		if err := w.SaveSession(ses); err != nil {
 			return storage.Session{}, err
 		}
-		return ses, w.Event(appID, room, storage.EventSessionAdmitted, id, sessionData(ses, extra{}))
+		return ses, w.Event(appID, room, storage.EventSessionAdmitted, id, sessionData(ses, storage.RoomEventData{}))
 	})
 }
 

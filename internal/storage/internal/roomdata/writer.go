@@ -61,7 +61,7 @@ type Writer interface {
 	SaveRequest(r storage.PermissionRequest) error
 
 	// Event appends a room event at Now.
-	Event(appID, room, typ, sessionID string, data []byte) error
+	Event(appID, room, typ, sessionID string, data storage.RoomEventData) error
 	// Touch records that the room changed without an event of its own, so
 	// that the room's watchers look again.
 	Touch(appID, room string) error
@@ -102,5 +102,5 @@ func end(w Writer, ses storage.Session, reason string) (storage.Session, error) 
 	if err := w.SaveSession(ses); err != nil {
 		return storage.Session{}, err
 	}
-	return ses, w.Event(ses.AppID, ses.Room, storage.EventSessionEnded, ses.ID, sessionData(ses, extra{Reason: reason}))
+	return ses, w.Event(ses.AppID, ses.Room, storage.EventSessionEnded, ses.ID, sessionData(ses, storage.RoomEventData{Reason: reason}))
 }

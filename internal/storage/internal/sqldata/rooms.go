@@ -30,8 +30,11 @@ func (s Store) ListRoomEvents(ctx context.Context, appID, room string, afterSeq 
 		WHERE app_id = $1 AND room = $2 AND seq > $3 ORDER BY seq LIMIT $4`, appID, room, afterSeq, s.d.Limit(limit))
 	return collect(s.d, "list room events", rows, err, func(row Row) (storage.RoomEvent, error) {
 		var e storage.RoomEvent
-		err := row.Scan(&e.Seq, &e.AppID, &e.Room, &e.Type, &e.SessionID, &e.Data, s.d.ScanTime(&e.Time))
-		return e, err
+		var data []byte
+		if err := row.Scan(&e.Seq, &e.AppID, &e.Room, &e.Type, &e.SessionID, &data, s.d.ScanTime(&e.Time)); err != nil {
+			return e, err
+		}
+		return e, decodeEventData(&e, data)
 	})
 }
 
