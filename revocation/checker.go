@@ -98,3 +98,22 @@ func (k *Checker) Verify(ctx context.Context, raw, room string) (*Verified, erro
 	}
 	return v, nil
 }
+
+// Recheck checks again, for a use that goes on (an event stream), a token
+// that passed Verify: that its exp has not come, that its issuer still
+// vouches for it and that no revocation matches it in room. Its signature,
+// which cannot change, is not checked again. The errors are Verify's.
+func (k *Checker) Recheck(v *Verified, room string) error {
+	if !k.now().Before(v.Claims.ExpiresAt) {
+		return token.ErrExpired
+	}
+	if k.vouch != nil {
+		if err := k.vouch(v.Claims); err != nil {
+			return err
+		}
+	}
+	if k.set.Revoked(v.Claims, room) {
+		return ErrRevoked
+	}
+	return nil
+}

@@ -54,6 +54,9 @@ type Config struct {
 	// PollInterval is how often the store is read for changes made by other
 	// processes that the change feed may not report; default 1s.
 	PollInterval time.Duration
+	// EventRing is how many of a followed room's latest events the node
+	// keeps in memory for its event streams; default 1024.
+	EventRing int
 }
 
 // Authority runs stagedoor's use cases. Its methods are safe for concurrent use.
@@ -121,7 +124,7 @@ func New(cfg Config) *Authority {
 		Now:         a.now,
 	})
 	a.audit = newAuditLog(a.store)
-	a.rooms = newRoomsState()
+	a.rooms = newRoomsState(a, cfg.EventRing)
 	return a
 }
 

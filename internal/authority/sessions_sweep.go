@@ -12,8 +12,8 @@ import (
 
 // roomsState is what the authority keeps in memory for rooms.
 type roomsState struct {
-	blocks *blockList
-	hub    *roomHub
+	blocks  *blockList
+	streams *roomStreams
 	// done is closed when the sweep loop has stopped.
 	done chan struct{}
 	// sweepMu serialises sweep passes, the loop's and SweepSessions'; it
@@ -22,8 +22,8 @@ type roomsState struct {
 	sweep   sweeper
 }
 
-func newRoomsState() *roomsState {
-	return &roomsState{blocks: newBlockList(), hub: newRoomHub(), done: make(chan struct{})}
+func newRoomsState(a *Authority, ring int) *roomsState {
+	return &roomsState{blocks: newBlockList(), streams: newRoomStreams(a, ring), done: make(chan struct{})}
 }
 
 // eventRetention is how long room events are kept for streams to resume.
@@ -34,14 +34,14 @@ const eventRetention = 24 * time.Hour
 func (a *Authority) roomChanged(ch storage.Change) {
 	k := roomKey{ch.AppID, ch.Room}
 	a.rooms.blocks.changed(k)
-	a.rooms.hub.notify(k)
+	a.rooms.streams.changed(k, ch.Cursor)
 }
 
-// roomsResync forgets what may be stale after missed changes and wakes
-// every stream.
+// roomsResync forgets what may be stale after missed changes and has every
+// followed room read again.
 func (a *Authority) roomsResync() {
 	a.rooms.blocks.reset()
-	a.rooms.hub.notifyAll()
+	a.rooms.streams.feeds.WakeAll()
 }
 
 // sweepSessions ends, every poll interval until ctx ends, the sessions

@@ -308,18 +308,14 @@ func (r *Reader[K, E]) Changed() <-chan struct{} {
 
 // Read returns the entries after the reader's position that are there now,
 // at most Page, and moves past them: from the ring, or from the log while
-// the reader is behind the ring. None means none for now. It returns
-// ErrLapped once the reader, after it was served from the ring, fell behind
-// it.
+// the reader is behind the ring or the feed has not read where the log is
+// yet. None means none for now. It returns ErrLapped once the reader,
+// after it was served from the ring, fell behind it.
 func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 	f, cfg := r.f, &r.f.h.cfg
 	pos := r.pos.Load()
 	f.mu.Lock()
-	if !f.ready {
-		f.mu.Unlock()
-		return nil, nil
-	}
-	if pos >= f.floor {
+	if f.ready && pos >= f.floor {
 		out := f.ring.after(pos, cfg.Page, cfg.Pos)
 		f.mu.Unlock()
 		r.live = true
@@ -328,7 +324,7 @@ func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 		}
 		return out, nil
 	}
-	last := f.last
+	ready, last := f.ready, f.last
 	f.mu.Unlock()
 	if r.live {
 		return nil, ErrLapped
@@ -341,7 +337,7 @@ func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 	if len(es) > 0 {
 		next = cfg.Pos(es[len(es)-1])
 	}
-	if len(es) < cfg.Page {
+	if ready && len(es) < cfg.Page {
 		// Every entry up to last was in the log before this read, so the
 		// read returned all of them the log still keeps.
 		next = max(next, last)
