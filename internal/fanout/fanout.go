@@ -288,7 +288,7 @@ type Reader[K comparable, E any] struct {
 	f *feed[K, E]
 	// pos is the position of the last entry read; Trim reads it.
 	pos atomic.Int64
-	// live says that the reader was served from the ring.
+	// live says that the reader has caught up with the ring once.
 	live   bool
 	closed bool
 }
@@ -310,7 +310,7 @@ func (r *Reader[K, E]) Changed() <-chan struct{} {
 // at most Page, and moves past them: from the ring, or from the log while
 // the reader is behind the ring or the feed has not read where the log is
 // yet. None means none for now. It returns ErrLapped once the reader,
-// after it was served from the ring, fell behind it.
+// after it caught up with the ring, fell behind it.
 func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 	f, cfg := r.f, &r.f.h.cfg
 	pos := r.pos.Load()
@@ -339,8 +339,10 @@ func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 	}
 	if ready && len(es) < cfg.Page {
 		// Every entry up to last was in the log before this read, so the
-		// read returned all of them the log still keeps.
+		// read returned all of them the log still keeps: the reader has
+		// caught up.
 		next = max(next, last)
+		r.live = true
 	}
 	r.pos.Store(next)
 	return es, nil
