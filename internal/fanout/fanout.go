@@ -152,14 +152,17 @@ type feed[K comparable, E any] struct {
 	ctx  context.Context
 	stop context.CancelFunc
 
+	// starting makes one reader or the watcher read where the log is,
+	// and the others wait for it.
+	starting sync.Mutex
+
 	mu sync.Mutex
 	// ready says that the log's head was read: floor and last hold.
 	ready bool
 	// The ring holds every entry of the log in (floor, last].
 	floor, last int64
 	ring        ring[E]
-	// changed is closed, and replaced, when entries are added or the feed
-	// becomes ready.
+	// changed is closed, and replaced, when entries are added.
 	changed chan struct{}
 }
 
@@ -207,24 +210,36 @@ func (f *feed[K, E]) watch() {
 	}
 }
 
-// pull reads the log's head if not known yet, then every entry after the
-// newest in the ring.
+// start reads where the log is, once: the ring starts empty there.
+func (f *feed[K, E]) start(ctx context.Context) error {
+	f.starting.Lock()
+	defer f.starting.Unlock()
+	f.mu.Lock()
+	ready := f.ready
+	f.mu.Unlock()
+	if ready {
+		return nil
+	}
+	head, err := f.h.cfg.Head(ctx, f.k)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.ready, f.floor, f.last = true, head, head
+	f.mu.Unlock()
+	return nil
+}
+
+// pull reads where the log is if not known yet, then every entry after
+// the newest in the ring.
 func (f *feed[K, E]) pull() error {
 	cfg := &f.h.cfg
-	f.mu.Lock()
-	ready, after := f.ready, f.last
-	f.mu.Unlock()
-	if !ready {
-		head, err := cfg.Head(f.ctx, f.k)
-		if err != nil {
-			return err
-		}
-		f.mu.Lock()
-		f.ready, f.floor, f.last = true, head, head
-		f.broadcast()
-		f.mu.Unlock()
-		after = head
+	if err := f.start(f.ctx); err != nil {
+		return err
 	}
+	f.mu.Lock()
+	after := f.last
+	f.mu.Unlock()
 	for {
 		es, err := cfg.Read(f.ctx, f.k, after, cfg.Page)
 		if err != nil {
@@ -308,14 +323,17 @@ func (r *Reader[K, E]) Changed() <-chan struct{} {
 
 // Read returns the entries after the reader's position that are there now,
 // at most Page, and moves past them: from the ring, or from the log while
-// the reader is behind the ring or the feed has not read where the log is
-// yet. None means none for now. It returns ErrLapped once the reader,
-// after it caught up with the ring, fell behind it.
+// the reader is behind the ring. None means none for now. The first read
+// of a feed waits for it to read where the log is. Read returns ErrLapped
+// once the reader, after it caught up with the ring, fell behind it.
 func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 	f, cfg := r.f, &r.f.h.cfg
+	if err := f.start(ctx); err != nil {
+		return nil, err
+	}
 	pos := r.pos.Load()
 	f.mu.Lock()
-	if f.ready && pos >= f.floor {
+	if pos >= f.floor {
 		out := f.ring.after(pos, cfg.Page, cfg.Pos)
 		f.mu.Unlock()
 		r.live = true
@@ -324,7 +342,7 @@ func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 		}
 		return out, nil
 	}
-	ready, last := f.ready, f.last
+	last := f.last
 	f.mu.Unlock()
 	if r.live {
 		return nil, ErrLapped
@@ -337,7 +355,7 @@ func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 	if len(es) > 0 {
 		next = cfg.Pos(es[len(es)-1])
 	}
-	if ready && len(es) < cfg.Page {
+	if len(es) < cfg.Page {
 		// Every entry up to last was in the log before this read, so the
 		// read returned all of them the log still keeps: the reader has
 		// caught up.

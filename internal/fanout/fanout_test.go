@@ -153,23 +153,11 @@ func next(ctx context.Context, r *Reader[string, entry]) ([]entry, error) {
 	}
 }
 
-// waitReady waits until r's feed has read where its log is.
+// waitReady has r's feed read where its log is.
 func waitReady(t *testing.T, r *Reader[string, entry]) {
 	t.Helper()
-	deadline := time.After(waitTime)
-	for {
-		changed := r.Changed()
-		r.f.mu.Lock()
-		ready := r.f.ready
-		r.f.mu.Unlock()
-		if ready {
-			return
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatal("the feed did not read the head of its log")
-		}
+	if err := r.f.start(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -436,8 +424,8 @@ func TestTrim(t *testing.T) {
 }
 
 // A feed whose reads fail serves nothing and tries again when woken; no
-// entry is lost. A reader's own failed read, before the feed knows where
-// the log is or behind the ring, is its error.
+// entry is lost. A reader's own failed read, of where the log is or of
+// entries behind the ring, is its error.
 func TestFailedReads(t *testing.T) {
 	l := newMemLog()
 	h := newHub(l, 8, 8)
@@ -454,7 +442,8 @@ func TestFailedReads(t *testing.T) {
 		t.Fatal("the feed changed while the log was down")
 	default:
 	}
-	// Until the feed knows where the log is, a reader reads the log.
+	// A reader of a feed that does not know where the log is yet tries to
+	// find out itself.
 	if es, err := r.Read(t.Context()); len(es) != 0 || !errors.Is(err, down) {
 		t.Fatalf("while down: %v, %v", es, err)
 	}
