@@ -344,3 +344,43 @@ func TestCheckerCacheRacesRevocations(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// Recheck sees what may change while a verified token is in use: its exp,
+// its issuer, revocations, also of the room it is used in.
+func TestCheckerRecheck(t *testing.T) {
+	refused := &token.Error{Reason: "unknown_key"}
+	issuerGone := false
+	r := newCheckerRig(t, 100, func(*token.Claims) error {
+		if issuerGone {
+			return refused
+		}
+		return nil
+	})
+	v, err := r.verify(r.mint(func(c *token.Claims) { c.ExpiresAt = r.now.Add(time.Minute) }), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.k.Recheck(v, "r1"); err != nil {
+		t.Fatalf("nothing changed: %v", err)
+	}
+	r.revoke(Revocation{App: "a1", Kind: Room, Value: "r2"})
+	if err := r.k.Recheck(v, "r1"); err != nil {
+		t.Fatalf("another room revoked: %v", err)
+	}
+	if err := r.k.Recheck(v, "r2"); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("in a revoked room: %v", err)
+	}
+	issuerGone = true
+	if err := r.k.Recheck(v, "r1"); err != refused {
+		t.Fatalf("issuer gone: %v", err)
+	}
+	issuerGone = false
+	r.revoke(Revocation{App: "a1", Kind: UserID, Value: "alice"})
+	if err := r.k.Recheck(v, "r1"); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("user revoked: %v", err)
+	}
+	r.now = r.now.Add(time.Minute)
+	if err := r.k.Recheck(v, "r1"); !errors.Is(err, token.ErrExpired) {
+		t.Fatalf("at exp: %v", err)
+	}
+}

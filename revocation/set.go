@@ -13,6 +13,7 @@ import (
 type Set struct {
 	mu       sync.RWMutex
 	cursor   int64
+	gen      uint64
 	tokenIDs map[appValue]bool // app and jti: an app revokes only its own tokens
 	families map[appValue]bool
 	apiKeys  map[string]bool
@@ -44,23 +45,37 @@ func NewSet() *Set {
 	}
 }
 
-// later raises m[k] to t.
-func later[K comparable](m map[K]time.Time, k K, t time.Time) {
-	if t.After(m[k]) {
-		m[k] = t
+// flag sets m[k] and reports whether it was not set before.
+func flag[K comparable](m map[K]bool, k K) bool {
+	if m[k] {
+		return false
 	}
+	m[k] = true
+	return true
+}
+
+// later raises m[k] to t and reports whether it rose.
+func later[K comparable](m map[K]time.Time, k K, t time.Time) bool {
+	if !t.After(m[k]) {
+		return false
+	}
+	m[k] = t
+	return true
 }
 
 // Add records revocations, in Seq order. Entries at or below the cursor
 // already seen are skipped, so replaying a feed page is harmless. An entry
-// without a Seq (zero) takes effect without moving the cursor. Each entry
-// takes effect on the tokens it matches as soon as Add returns.
+// without a Seq (zero) takes effect without moving the cursor. The
+// generation moves only if some token is revoked now that was not before:
+// replaying entries, or adding one already in effect, leaves the event
+// streams in use as they are.
 func (s *Set) Add(rs ...Revocation) {
 	if len(rs) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	changed := false
 	for _, r := range rs {
 		if r.Seq != 0 && r.Seq <= s.cursor {
 			continue
@@ -68,22 +83,25 @@ func (s *Set) Add(rs ...Revocation) {
 		k := appValue{r.App, r.Value}
 		switch r.Kind {
 		case TokenID:
-			s.tokenIDs[k] = true
+			changed = flag(s.tokenIDs, k) || changed
 		case RefreshFamily:
-			s.families[k] = true
+			changed = flag(s.families, k) || changed
 		case APIKey:
-			s.apiKeys[r.Value] = true
+			changed = flag(s.apiKeys, r.Value) || changed
 		case UserID:
-			later(s.users, k, r.cutoff())
+			changed = later(s.users, k, r.cutoff()) || changed
 		case Room:
-			later(s.rooms, k, r.cutoff())
+			changed = later(s.rooms, k, r.cutoff()) || changed
 		case IssuedBefore:
-			later(s.before, r.App, r.cutoff())
+			changed = later(s.before, r.App, r.cutoff()) || changed
 		}
 		if !r.ExpiresAt.IsZero() {
 			later(s.expires, entry{r.Kind, r.App, r.Value}, r.ExpiresAt)
 		}
 		s.cursor = max(s.cursor, r.Seq)
+	}
+	if changed {
+		s.gen++
 	}
 }
 
@@ -122,6 +140,15 @@ func (s *Set) Cursor() int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.cursor
+}
+
+// Generation changes whenever an added revocation matches tokens no
+// earlier one did, so that uses that go on (event streams) know when to
+// check their tokens again.
+func (s *Set) Generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
 }
 
 // Revoked reports whether c matches a revocation. room is the room the

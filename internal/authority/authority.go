@@ -61,6 +61,9 @@ type Config struct {
 	// AuditRetention bounds the audit log, applied every PollInterval;
 	// the zero value keeps every entry.
 	AuditRetention AuditRetention
+	// EventRing is how many of a followed room's latest events the node
+	// keeps in memory for its event streams; default 1024.
+	EventRing int
 }
 
 // Authority runs stagedoor's use cases. Its methods are safe for concurrent use.
@@ -145,7 +148,7 @@ func New(cfg Config) *Authority {
 		Now:         a.now,
 	})
 	a.audit = newAuditLog(a.store)
-	a.rooms = newRoomsState()
+	a.rooms = newRoomsState(a, cfg.EventRing)
 	return a
 }
 

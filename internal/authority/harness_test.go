@@ -124,7 +124,7 @@ type node struct {
 	dev   authority.Caller
 }
 
-func newNode(t *testing.T, store storage.Storage) *node {
+func newNode(t *testing.T, store storage.Storage, opts ...func(*authority.Config)) *node {
 	t.Helper()
 	key := make([]byte, secret.KeySize)
 	rand.Read(key)
@@ -133,7 +133,11 @@ func newNode(t *testing.T, store storage.Storage) *node {
 		t.Fatal(err)
 	}
 	n := &node{store: &prunedStore{Storage: store, pruned: make(chan time.Time, 1)}, clock: &testClock{t: time.Now().Truncate(time.Second)}, box: box}
-	n.auth = start(t, authority.Config{Store: n.store, Box: box, Now: n.clock.Now, PollInterval: 10 * time.Millisecond})
+	cfg := authority.Config{Store: n.store, Box: box, Now: n.clock.Now, PollInterval: 10 * time.Millisecond}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	n.auth = start(t, cfg)
 	ctx := t.Context()
 	app, err := n.auth.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {

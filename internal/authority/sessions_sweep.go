@@ -14,8 +14,8 @@ import (
 
 // roomsState is what the authority keeps in memory for rooms.
 type roomsState struct {
-	blocks *blockList
-	hub    *roomHub
+	blocks  *blockList
+	streams *roomStreams
 	// done is closed when the sweep loop has stopped.
 	done chan struct{}
 	// sweepMu serialises sweep passes, the loop's and SweepSessions'; it
@@ -29,10 +29,10 @@ type roomsState struct {
 	revokedApps set
 }
 
-func newRoomsState() *roomsState {
+func newRoomsState(a *Authority, ring int) *roomsState {
 	// The first pass checks every app: revocations may have been made
 	// while this node was not running.
-	return &roomsState{blocks: newBlockList(maxBlockRooms), hub: newRoomHub(), done: make(chan struct{}), revokedApps: set{"": {}}}
+	return &roomsState{blocks: newBlockList(maxBlockRooms), streams: newRoomStreams(a, ring), done: make(chan struct{}), revokedApps: set{"": {}}}
 }
 
 // revoked tells the sweep that revocations of the apps were added to the
@@ -63,14 +63,14 @@ const eventRetention = 24 * time.Hour
 func (a *Authority) roomChanged(ch storage.Change) {
 	k := roomKey{ch.AppID, ch.Room}
 	a.rooms.blocks.changed(k)
-	a.rooms.hub.notify(k)
+	a.rooms.streams.changed(k, ch.Cursor)
 }
 
-// roomsResync forgets what may be stale after missed changes and wakes
-// every stream.
+// roomsResync forgets what may be stale after missed changes and has every
+// followed room read again.
 func (a *Authority) roomsResync() {
 	a.rooms.blocks.reset()
-	a.rooms.hub.notifyAll()
+	a.rooms.streams.feeds.WakeAll()
 }
 
 // sweepSessions ends, every poll interval until ctx ends, the sessions

@@ -129,6 +129,8 @@ type Event struct {
 	Source string
 	// Request is the permission request, for request.*.
 	Request *PermissionRequest
+	// wire holds the event's rendering for the streams that show it.
+	wire *wireOnce
 }
 
 func eventOf(e storage.RoomEvent) Event {

@@ -1,10 +1,11 @@
 package server
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -57,16 +58,33 @@ func eventOf(e authority.Event) eventBody {
 	return out
 }
 
+// eventFrame renders an event as a Server-Sent Event: its Seq as id, its
+// type as event, and its body as data. A node renders each event once
+// (authority.Event.Wire), for every stream and long poll that shows it.
+func eventFrame(e authority.Event) []byte {
+	// Marshalling the event's strings, numbers and times cannot fail.
+	data, _ := json.Marshal(eventOf(e))
+	b := fmt.Appendf(make([]byte, 0, len(data)+len(e.Type)+40), "id: %d\nevent: %s\ndata: ", e.Seq, e.Type)
+	b = append(b, data...)
+	return append(b, "\n\n"...)
+}
+
+// frameData is the body of the event a frame carries.
+func frameData(frame []byte) json.RawMessage {
+	_, data, _ := bytes.Cut(frame, []byte("\ndata: "))
+	return data[:len(data)-2]
+}
+
 type eventPage struct {
-	Events []eventBody `json:"events"`
-	Cursor int64       `json:"cursor"`
+	Events []json.RawMessage `json:"events"`
+	Cursor int64             `json:"cursor"`
 	// End is there when the stream ended for good: the data of the SSE
 	// end event.
 	End *streamEnd `json:"end,omitempty"`
 }
 
-// streamEnd is the data of the last event of a stream that ended for
-// good, naming why (authority.EndReason).
+// streamEnd is the data of the last event of a stream that ended, naming
+// why (authority.EndReason).
 type streamEnd struct {
 	Reason authority.EndReason `json:"reason"`
 }
@@ -92,7 +110,7 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	st, err := s.auth.Events(r.Context(), actor, r.PathValue("room"))
+	st, err := s.auth.Events(r.Context(), actor, r.PathValue("room"), after)
 	if err != nil {
 		return err
 	}
@@ -104,8 +122,8 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
 	defer release()
 	// The server's read and write timeouts are meant for requests, not for
 	// streams: the read deadline is lifted, the write deadline moved ahead
-	// before every wait and write. Streams end when the server shuts down,
-	// which would otherwise wait for them.
+	// before every write. Streams end when the server shuts down, which
+	// would otherwise wait for them.
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	ctx, cancel := context.WithCancel(r.Context())
@@ -113,9 +131,9 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
 	defer context.AfterFunc(s.streams, cancel)()
 	if poll {
 		rc.SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
-		return s.longPoll(ctx, w, st, after, wait)
+		return s.longPoll(ctx, w, st, wait)
 	}
-	s.stream(ctx, w, rc, st, after)
+	s.stream(ctx, w, rc, st)
 	return nil
 }
 
@@ -171,14 +189,17 @@ func wantsJSON(r *http.Request) bool {
 
 // longPoll answers the events after the cursor, waiting up to wait for
 // some, and the cursor to ask with next.
-func (s *Server) longPoll(ctx context.Context, w http.ResponseWriter, st *authority.EventStream, after int64, wait time.Duration) error {
-	events, next, err := st.Next(ctx, after, wait)
+func (s *Server) longPoll(ctx context.Context, w http.ResponseWriter, st *authority.EventStream, wait time.Duration) error {
+	stop := make(chan struct{})
+	timer := time.AfterFunc(wait, func() { close(stop) })
+	defer timer.Stop()
+	events, err := st.Next(ctx, stop)
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
-	out := eventPage{Events: make([]eventBody, len(events)), Cursor: next}
+	out := eventPage{Events: make([]json.RawMessage, len(events)), Cursor: st.Cursor()}
 	for i, e := range events {
-		out.Events[i] = eventOf(e)
+		out.Events[i] = frameData(e.Wire(eventFrame))
 	}
 	if end := st.End(); end != "" {
 		out.End = &streamEnd{Reason: end}
@@ -188,10 +209,11 @@ func (s *Server) longPoll(ctx context.Context, w http.ResponseWriter, st *author
 }
 
 // stream writes Server-Sent Events until the client leaves, the server
-// shuts down or the stream ends for good: each event with its Seq as id,
-// a comment as heartbeat when nothing happened for a ping interval, and
-// last, when the stream ended for good, an end event naming why.
-func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, st *authority.EventStream, cursor int64) {
+// shuts down or the stream ends: each event with its Seq as id, a comment
+// as heartbeat when nothing was written for a ping interval, and last,
+// when the stream ended, an end event naming why. A write that cannot be
+// made within the ping interval and ten seconds cuts the stream.
+func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, st *authority.EventStream) {
 	extend := func() { rc.SetWriteDeadline(time.Now().Add(s.ping + 10*time.Second)) }
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -199,35 +221,48 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.Res
 	h.Set("X-Accel-Buffering", "no")
 	extend()
 	w.WriteHeader(http.StatusOK)
-	buf := bufio.NewWriter(w)
-	fmt.Fprint(buf, ": stream\n\n")
+	io.WriteString(w, ": stream\n\n")
+	if rc.Flush() != nil {
+		return
+	}
+	defer s.pulse.listen()()
+	beat := s.pulse.next()
+	// wrote says whether anything was written since the last beat; a
+	// stream idle from one beat to the next sends a heartbeat.
+	wrote := true
 	for {
-		if buf.Flush() != nil || rc.Flush() != nil {
-			return
-		}
-		if end := st.End(); end != "" {
-			data, _ := json.Marshal(streamEnd{Reason: end})
-			fmt.Fprintf(buf, "event: end\ndata: %s\n\n", data)
-			buf.Flush()
-			rc.Flush()
-			return
-		}
-		extend()
-		events, next, err := st.Next(ctx, cursor, s.ping)
+		events, err := st.Next(ctx, beat)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("event stream failed", "err", err)
 			}
 			return
 		}
-		if len(events) == 0 && st.End() == "" {
-			fmt.Fprint(buf, ": ping\n\n")
+		end := st.End()
+		if len(events) == 0 && end == "" {
+			if !wrote {
+				extend()
+				io.WriteString(w, ": ping\n\n")
+			}
+			wrote = false
+			beat = s.pulse.next()
+		}
+		if len(events) > 0 {
+			extend()
+			wrote = true
 		}
 		for _, e := range events {
-			data, _ := json.Marshal(eventOf(e))
-			fmt.Fprintf(buf, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data)
+			w.Write(e.Wire(eventFrame))
 		}
-		cursor = next
-		extend()
+		if end != "" {
+			data, _ := json.Marshal(streamEnd{Reason: end})
+			extend()
+			fmt.Fprintf(w, "event: end\ndata: %s\n\n", data)
+			rc.Flush()
+			return
+		}
+		if rc.Flush() != nil {
+			return
+		}
 	}
 }

@@ -162,3 +162,27 @@ func (s *testServer) lastEvent(t *testing.T) int64 {
 	wantOK(t, r, http.StatusOK)
 	return int64(r.body["cursor"].(float64))
 }
+
+// A stream left further behind than its room's ring, as by the end of a
+// room with more sessions than the ring holds, ends with too_slow; the
+// client resumes after the last event it got and reads the rest.
+func TestStreamTooSlowResumes(t *testing.T) {
+	s := newTestServer(t, func(c *authority.Config) { c.EventRing = 4 })
+	s.newRoom(t, map[string]any{"name": "stage"})
+	for i := range 5 {
+		s.joined(t, s.user(t, "g"+strconv.Itoa(i), "guest"), "stage", "joined")
+	}
+	st := s.openEvents(t, "", "stage", s.lastEvent(t))
+	last := s.joined(t, s.user(t, "g5", "guest"), "stage", "joined")
+	seen := st.waitFor(t, "session.joined", last)
+	wantOK(t, s.do(t, call{method: "DELETE", path: "/v1/rooms/stage", basic: &s.prod}), http.StatusNoContent)
+	st.endsWith(t, "too_slow", endWithin)
+	resumed := s.openEvents(t, "", "stage", seen.ID)
+	for i := range 6 {
+		if ev := resumed.next(t); ev.Type != "session.ended" || ev.Event.Data.Reason != "room_ended" {
+			t.Fatalf("event %d after resuming: %+v", i, ev)
+		}
+	}
+	resumed.waitFor(t, "room.ended", "")
+	resumed.endsWith(t, "room_ended", endWithin)
+}

@@ -55,7 +55,7 @@ type testServer struct {
 	dev   authority.NewKey
 }
 
-func newTestServer(t testing.TB) *testServer {
+func newTestServer(t testing.TB, opts ...func(*authority.Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "stagedoor.db"))
@@ -69,7 +69,11 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Now().Truncate(time.Second)}
-	auth := authority.New(authority.Config{Store: store, Box: box, Now: clk.Now, PollInterval: 50 * time.Millisecond})
+	cfg := authority.Config{Store: store, Box: box, Now: clk.Now, PollInterval: 50 * time.Millisecond}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	auth := authority.New(cfg)
 	if err := auth.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,8 @@ type Server struct {
 	ping    time.Duration
 	limits  *failureLimiter
 	slots   *streamSlots
+	// pulse beats twice per ping interval for the event streams.
+	pulse   *pulse
 	metrics *metrics
 	mux     *http.ServeMux
 	// streams ends with EndStreams; event streams and long polls end with it.
@@ -86,6 +88,7 @@ func New(cfg Config) *Server {
 	s.limits = newFailureLimiter(limitOr(cfg.FailedAuthRate, cfg.FailedAuthBurst, 1, 10),
 		limitOr(cfg.FailedAuthAddrRate, cfg.FailedAuthAddrBurst, 10, 100), maxBuckets, s.now)
 	s.slots = newStreamSlots(cmp.Or(cfg.StreamsPerCredential, DefaultStreamsPerCredential), cmp.Or(cfg.StreamsPerNode, DefaultStreamsPerNode), reg)
+	s.pulse = newPulse(s.ping / 2)
 	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.routes(reg)
 	return s

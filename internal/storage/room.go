@@ -290,6 +290,12 @@ type Rooms interface {
 	// ListRoomEvents returns a room's events after seq, oldest first, at
 	// most limit (zero or less: no cap).
 	ListRoomEvents(ctx context.Context, appID, room string, afterSeq int64, limit int) ([]RoomEvent, error)
+	// RoomEventCursor returns the Seq of a room's newest event kept, 0 if
+	// it has none: where to follow the room from.
+	RoomEventCursor(ctx context.Context, appID, room string) (int64, error)
+	// EventCursor returns the Seq of the newest event kept of any room, 0
+	// if there is none.
+	EventCursor(ctx context.Context) (int64, error)
 	// PruneRoomEvents deletes events older than before and returns how many.
 	PruneRoomEvents(ctx context.Context, before time.Time) (int, error)
 }

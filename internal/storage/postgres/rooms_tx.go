@@ -83,11 +83,11 @@ func (w *roomTx) flush() error {
 		if w.touched[i].Cursor != 0 {
 			continue
 		}
-		err := w.tx.QueryRow(w.ctx, `SELECT coalesce(max(seq), 0) FROM room_events WHERE app_id = $1 AND room = $2`,
-			c.AppID, c.Room).Scan(&w.touched[i].Cursor)
+		seq, err := w.Cursor(c.AppID, c.Room)
 		if err != nil {
-			return fail("room events", err)
+			return err
 		}
+		w.touched[i].Cursor = seq
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
@@ -49,12 +48,11 @@ func (w *roomTx) Event(appID, room, typ, sessionID string, data storage.RoomEven
 // Touch implements roomdata.Writer, with the room's newest event as the
 // cursor.
 func (w *roomTx) Touch(appID, room string) error {
-	var seq sql.NullInt64
-	err := w.tx.QueryRow(w.ctx, `SELECT max(seq) FROM room_events WHERE app_id = ? AND room = ?`, appID, room).Scan(&seq)
+	seq, err := w.Cursor(appID, room)
 	if err != nil {
-		return fail("room events", err)
+		return err
 	}
-	w.touch(appID, room, seq.Int64)
+	w.touch(appID, room, seq)
 	return nil
 }
 

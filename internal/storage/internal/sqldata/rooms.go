@@ -38,6 +38,30 @@ func (s Store) ListRoomEvents(ctx context.Context, appID, room string, afterSeq 
 	})
 }
 
+// RoomEventCursor implements storage.Rooms.
+func (s Store) RoomEventCursor(ctx context.Context, appID, room string) (int64, error) {
+	return roomCursor(ctx, s.d, s.db, appID, room)
+}
+
+// EventCursor implements storage.Rooms.
+func (s Store) EventCursor(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.db.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM room_events`).Scan(&seq); err != nil {
+		return 0, s.d.Fail("room events", err)
+	}
+	return seq, nil
+}
+
+// roomCursor returns the Seq of the room's newest event in q, 0 if none.
+func roomCursor(ctx context.Context, d *Dialect, q Querier, appID, room string) (int64, error) {
+	var seq int64
+	err := q.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM room_events WHERE app_id = $1 AND room = $2`, appID, room).Scan(&seq)
+	if err != nil {
+		return 0, d.Fail("room events", err)
+	}
+	return seq, nil
+}
+
 // PruneRoomEvents implements storage.Rooms.
 func (s Store) PruneRoomEvents(ctx context.Context, before time.Time) (int, error) {
 	return s.prune(ctx, "prune room events", `DELETE FROM room_events WHERE occurred_at < $1`, before)
@@ -73,6 +97,12 @@ func NewRoomTx(ctx context.Context, d *Dialect, tx Querier, now time.Time) RoomT
 
 // Now implements roomdata.Writer.
 func (w RoomTx) Now() time.Time { return w.now }
+
+// Cursor returns the Seq of the room's newest event stored, 0 if none: the
+// cursor of a room a transaction touched without adding events.
+func (w RoomTx) Cursor(appID, room string) (int64, error) {
+	return roomCursor(w.ctx, w.d, w.tx, appID, room)
+}
 
 // Stamp implements roomdata.Writer.
 func (w RoomTx) Stamp(t time.Time) time.Time { return w.d.Stamp(t) }
