@@ -14,6 +14,7 @@ type Storage interface {
 	AuditLog
 	Rooms
 	SessionPolicies
+	LiveKitProjects
 	ChangeFeed
 
 	// Ping commits a small write, so that it fails, wrapping
