@@ -136,7 +136,17 @@ func (a *Authority) sign(ctx context.Context, m minter, c *token.Claims) (Issued
 	if len(s) > token.DefaultMaxSize {
 		return Issued{}, invalid("body", "the token would be %d bytes, over the %d bytes verifiers accept: bind fewer rooms or carry less", len(s), token.DefaultMaxSize)
 	}
-	detail, _ := json.Marshal(map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()})
+	return a.record(ctx, m, c, s, "")
+}
+
+// record audits the minting of c, signed as s in format ("" for
+// stagedoor's own), and returns the token once its record is committed.
+func (a *Authority) record(ctx context.Context, m minter, c *token.Claims, s, format string) (Issued, error) {
+	fields := map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()}
+	if format != "" {
+		fields["format"] = format
+	}
+	detail, _ := json.Marshal(fields)
 	if err := a.audit.append(ctx, storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail}); err != nil {
 		return Issued{}, err
 	}
