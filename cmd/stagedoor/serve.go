@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/livekit"
 	"github.com/stagedoor/stagedoor/internal/server"
 )
 
@@ -27,6 +28,9 @@ type serveFlags struct {
 	// streamsPerCredential and streamsPerNode cap open event streams.
 	streamsPerCredential int
 	streamsPerNode       int
+	// liveKitReconcile is how often LiveKit rooms are compared with
+	// their sessions.
+	liveKitReconcile time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -53,6 +57,7 @@ prints that key and its secret once.`,
 	cmd.Flags().StringVar(&f.logLevel, "log-level", envOr("STAGEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error (STAGEDOOR_LOG_LEVEL)")
 	cmd.Flags().IntVar(&f.streamsPerCredential, "max-streams-per-credential", server.DefaultStreamsPerCredential, "event streams and long polls one access token or API key may hold open; more answer 429 (STAGEDOOR_MAX_STREAMS_PER_CREDENTIAL)")
 	cmd.Flags().IntVar(&f.streamsPerNode, "max-streams", server.DefaultStreamsPerNode, "event streams and long polls this server holds open; more answer 429 (STAGEDOOR_MAX_STREAMS)")
+	cmd.Flags().DurationVar(&f.liveKitReconcile, "livekit-reconcile", 5*time.Second, "how often each LiveKit room's participants are read and compared with its sessions (STAGEDOOR_LIVEKIT_RECONCILE)")
 	return cmd
 }
 
@@ -81,6 +86,14 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 	if f.streamsPerNode < 1 {
 		return usageError("--max-streams must be at least 1")
 	}
+	if v, ok := os.LookupEnv("STAGEDOOR_LIVEKIT_RECONCILE"); ok && v != "" && !cmd.Flags().Changed("livekit-reconcile") {
+		if err := cmd.Flags().Set("livekit-reconcile", v); err != nil {
+			return usageError("STAGEDOOR_LIVEKIT_RECONCILE: %q is not a duration", v)
+		}
+	}
+	if f.liveKitReconcile < 100*time.Millisecond {
+		return usageError("--livekit-reconcile must be at least 100ms")
+	}
 	return nil
 }
 
@@ -103,7 +116,13 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	api := server.New(server.Config{Auth: n.auth, Logger: log, StreamsPerCredential: f.streamsPerCredential, StreamsPerNode: f.streamsPerNode})
+	lk := livekit.New(livekit.Config{Auth: n.auth, Store: n.store, Box: n.box, Logger: log, Reconcile: f.liveKitReconcile})
+	if err := lk.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return fmt.Errorf("livekit: %w", err)
+	}
+	defer lk.Close()
+	api := server.New(server.Config{Auth: n.auth, LiveKit: lk, Logger: log, StreamsPerCredential: f.streamsPerCredential, StreamsPerNode: f.streamsPerNode})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,
