@@ -94,11 +94,15 @@ func (a *Authority) signSession(ctx context.Context, m minter, c *token.Claims, 
 	if err != nil {
 		return Issued{}, err
 	}
+	sessions, err := a.store.ListSessions(ctx, s.AppID, s.Room)
+	if err != nil {
+		return Issued{}, err
+	}
 	g, err := token.GrantsOf(c)
 	if err != nil {
 		return Issued{}, fmt.Errorf("session claims: %v", err)
 	}
-	rights := rightsFor(g.Permissions, room.MaxProducers, s.Producing())
+	rights := rightsFor(g.Permissions, room.MaxProducers, s.Producing(), producers(sessions))
 	tok, err := f.Sign(ctx, MediaGrant{Claims: c, Room: s.Room, Identity: s.Participant, Rights: rights})
 	if err != nil {
 		return Issued{}, err
@@ -127,7 +131,18 @@ func (a *Authority) admittedRights(ctx context.Context, app, room, identity stri
 			return 0, err
 		}
 	}
-	return rightsFor(perms, r.MaxProducers, own.Producing()), nil
+	return rightsFor(perms, r.MaxProducers, own.Producing(), producers(sessions)), nil
+}
+
+// producers counts the sessions holding a producer slot.
+func producers(sessions []storage.Session) int {
+	n := 0
+	for _, s := range sessions {
+		if s.Producing() {
+			n++
+		}
+	}
+	return n
 }
 
 // admitsDirectly refuses what does not enter a room without a moderator.
@@ -141,19 +156,28 @@ func admitsDirectly(perms access.Set) error {
 	return nil
 }
 
-// MediaRights are what a media server lets session s do in room now: its
-// permissions, nothing while it waits, and no produce permission while the
-// room caps its producers and s holds no producer slot (it wins one
-// through stagedoor first).
-func MediaRights(room Room, s Session) access.Set {
+// MediaRights are what a media server lets session s of room v do now:
+// its permissions, nothing while it waits, and no produce permission
+// while every producer slot of the room is held by other sessions. A
+// participant wins a free slot by producing first (through stagedoor, or
+// by publishing in the media server, which stagedoor then counts).
+func MediaRights(v RoomView, s Session) access.Set {
 	if s.Waiting() {
 		return 0
 	}
-	return rightsFor(setOf(s.Permissions), room.MaxProducers, s.Producing())
+	n := 0
+	for _, o := range v.Sessions {
+		if o.Producing() {
+			n++
+		}
+	}
+	return rightsFor(setOf(s.Permissions), v.Room.MaxProducers, s.Producing(), n)
 }
 
-func rightsFor(perms access.Set, maxProducers int, producing bool) access.Set {
-	if maxProducers > 0 && !producing {
+// rightsFor is perms less the produce permissions when the room's
+// producers, counted by slot, leave none free for a holder of no slot.
+func rightsFor(perms access.Set, maxProducers int, producing bool, producers int) access.Set {
+	if maxProducers > 0 && !producing && producers >= maxProducers {
 		return perms.Minus(access.Produce)
 	}
 	return perms

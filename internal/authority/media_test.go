@@ -111,8 +111,8 @@ func TestIssueMediaToken(t *testing.T) {
 	if _, err := issue(authority.IssueRequest{UserID: "ana", Role: "guest", Rooms: []string{"solo"}}); err != nil {
 		t.Fatal(err)
 	}
-	if g := f.last(t); g.Rights&access.Produce != 0 || !g.Rights.Has(access.RoomJoin) {
-		t.Fatalf("rights %v in a capped room without a producer slot", g.Rights.Names())
+	if g := f.last(t); !g.Rights.Contains(access.Produce) {
+		t.Fatalf("rights %v in a capped room with a free producer slot", g.Rights.Names())
 	}
 	if _, err := issue(authority.IssueRequest{UserID: "bob", Role: "guest", Rooms: []string{"nowhere-yet"}, ParticipantID: "bob-1"}); err != nil {
 		t.Fatal(err)
@@ -236,26 +236,46 @@ func TestMediaTokenAfterProducerSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	if g := f.last(t); g.Rights&access.Produce != 0 {
-		t.Fatalf("rights %v without a producer slot", g.Rights.Names())
+		t.Fatalf("rights %v while the only producer slot is taken", g.Rights.Names())
+	}
+	if _, err := n.auth.IssueMediaToken(t.Context(), authority.AsKey(n.prod), authority.IssueRequest{UserID: "cy", Role: "guest", Rooms: []string{"solo"}}, f); err != nil {
+		t.Fatal(err)
+	}
+	if g := f.last(t); g.Rights&access.Produce != 0 || !g.Rights.Has(access.Consume) {
+		t.Fatalf("a new token's rights %v while the only producer slot is taken", g.Rights.Names())
+	}
+	if _, err := n.auth.Unproduce(t.Context(), authority.AsToken(ana.AccessToken), "solo", sa.ID, "camera"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.auth.SessionMediaToken(t.Context(), authority.AsToken(bob.AccessToken), "solo", sb.ID, f); err != nil {
+		t.Fatal(err)
+	}
+	if g := f.last(t); !g.Rights.Contains(access.Produce) {
+		t.Fatalf("rights %v once the slot is free again", g.Rights.Names())
 	}
 }
 
 func TestMediaRights(t *testing.T) {
 	perms := []string{"consume", "produce.camera", "produce.microphone", "room.join"}
+	producer := authority.Session{ID: "p", State: authority.SessionJoined, Sources: []string{"camera"}}
 	for _, tc := range []struct {
 		name    string
 		max     int
 		state   string
 		sources []string
+		others  []authority.Session
 		want    []string
 	}{
-		{"uncapped", 0, authority.SessionJoined, nil, perms},
-		{"capped without a slot", 1, authority.SessionJoined, nil, []string{"consume", "room.join"}},
-		{"capped with a slot", 1, authority.SessionJoined, []string{"camera"}, perms},
-		{"waiting", 0, authority.SessionWaiting, nil, nil},
+		{"uncapped", 0, authority.SessionJoined, nil, []authority.Session{producer}, perms},
+		{"capped with a free slot", 2, authority.SessionJoined, nil, []authority.Session{producer}, perms},
+		{"capped and full", 1, authority.SessionJoined, nil, []authority.Session{producer}, []string{"consume", "room.join"}},
+		{"holding the slot", 1, authority.SessionJoined, []string{"camera"}, nil, perms},
+		{"waiting", 0, authority.SessionWaiting, nil, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := authority.MediaRights(authority.Room{MaxProducers: tc.max}, authority.Session{Permissions: perms, State: tc.state, Sources: tc.sources})
+			s := authority.Session{ID: "s", Permissions: perms, State: tc.state, Sources: tc.sources}
+			v := authority.RoomView{Room: authority.Room{MaxProducers: tc.max}, Sessions: append(tc.others, s)}
+			got := authority.MediaRights(v, s)
 			want, err := access.ParseSet(tc.want)
 			if err != nil {
 				t.Fatal(err)

@@ -91,9 +91,9 @@ func (r *room) deliver(m message) bool {
 }
 
 // run is the loop: it reconciles at once and every reconcile interval,
-// and applies what comes in, in batches, each followed by one pass of
-// enforcement. It returns when LiveKit no longer has the room or has no
-// one in it, or when ctx ends.
+// renews the leases of the mirrored sessions, and applies what comes in,
+// in batches, each followed by one pass of enforcement. It returns when
+// LiveKit no longer has the room or has no one in it, or when ctx ends.
 func (r *room) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -107,6 +107,8 @@ func (r *room) run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(r.i.reconcile)
 	defer tick.Stop()
+	beat := time.NewTicker(authority.Lease / 3)
+	defer beat.Stop()
 	r.reconcileNow(ctx)
 	for {
 		if r.finished && r.i.retire(r) {
@@ -132,6 +134,8 @@ func (r *room) run(ctx context.Context) {
 			}
 		case <-tick.C:
 			r.reconcileNow(ctx)
+		case <-beat.C:
+			r.heartbeat(ctx)
 		}
 	}
 }
@@ -475,9 +479,8 @@ func notFound(err error) bool {
 }
 
 // reconcileNow reads the room's participants from LiveKit, takes in who
-// joined and who left without a webhook, and enforces; it renews the
-// leases of mirrored sessions, and finishes the loop when LiveKit has no
-// one in the room.
+// joined and who left without a webhook, and enforces; it finishes the
+// loop when LiveKit has no one in the room.
 func (r *room) reconcileNow(ctx context.Context) {
 	if c, err := r.i.caller(ctx, r.key.app); err == nil {
 		r.caller = c
@@ -515,7 +518,6 @@ func (r *room) reconcileNow(ctx context.Context) {
 		}
 	}
 	r.sync(ctx)
-	r.heartbeat(ctx)
 	if len(r.people) == 0 {
 		r.finished = true
 	}
@@ -611,7 +613,7 @@ func (r *room) enforce(ctx context.Context, p *project, m *member, view *roomVie
 		s = out
 		view.put(s)
 	}
-	want := permission(authority.MediaRights(view.Room, s))
+	want := permission(authority.MediaRights(view.RoomView, s))
 	newReason := m.reason
 	switch {
 	case reason != "":
@@ -639,7 +641,7 @@ func (r *room) enforce(ctx context.Context, p *project, m *member, view *roomVie
 			return
 		}
 		m.perm, m.reason = info.Permission, newReason
-		allowed := publishable(authority.MediaRights(view.Room, s))
+		allowed := publishable(authority.MediaRights(view.RoomView, s))
 		for sid, t := range m.tracks {
 			if !slices.Contains(allowed, t.source) {
 				delete(m.tracks, sid)

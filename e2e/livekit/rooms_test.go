@@ -1,0 +1,47 @@
+package livekit_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/auth"
+	"github.com/livekit/protocol/livekit"
+	"github.com/twitchtv/twirp"
+)
+
+// adminToken is a token of the LiveKit project administering room.
+func (e *environment) adminToken(t testing.TB, room string) string {
+	t.Helper()
+	tok, err := auth.NewAccessToken(e.lkKey, e.lkSecret).SetVideoGrant(&auth.VideoGrant{RoomAdmin: true, Room: room}).ToJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// rooms is a client of LiveKit's server API holding a token: the
+// project's own (admin of room) or a participant's.
+func (e *environment) rooms(t testing.TB, token string) (livekit.RoomService, context.Context) {
+	t.Helper()
+	h := make(http.Header)
+	h.Set("Authorization", "Bearer "+token)
+	ctx, err := twirp.WithHTTPRequestHeaders(ctxFor(t, time.Minute), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return livekit.NewRoomServiceProtobufClient("http"+e.lkURL[len("ws"):], http.DefaultClient), ctx
+}
+
+// participant reads a participant from LiveKit with the project's
+// credentials.
+func (e *environment) participant(t testing.TB, room, identity string) *livekit.ParticipantInfo {
+	t.Helper()
+	rs, ctx := e.rooms(t, e.adminToken(t, room))
+	info, err := rs.GetParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity})
+	if err != nil {
+		t.Fatalf("reading %s in %s from LiveKit: %v", identity, room, err)
+	}
+	return info
+}
