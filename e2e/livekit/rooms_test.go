@@ -45,3 +45,20 @@ func (e *environment) participant(t testing.TB, room, identity string) *livekit.
 	}
 	return info
 }
+
+// eventually waits until cond holds, reading LiveKit's state again at
+// each of its changes it cannot be told of (a participant's permission):
+// every 50ms, for at most wait.
+func (e *environment) eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(wait)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not within %v", what, wait)
+		}
+	}
+}

@@ -171,7 +171,7 @@ func MediaRights(v RoomView, s Session) access.Set {
 			n++
 		}
 	}
-	return rightsFor(setOf(s.Permissions), v.Room.MaxProducers, s.Producing(), n)
+	return rightsFor(s.Rights(), v.Room.MaxProducers, s.Producing(), n)
 }
 
 // rightsFor is perms less the produce permissions when the room's

@@ -67,6 +67,9 @@ type member struct {
 	perm   *lk.ParticipantPermission
 	reason string
 	tracks map[string]*track
+	// gone are the tracks LiveKit reported unpublished, whose late
+	// track_published webhooks are ignored.
+	gone map[string]bool
 	// removing is why a removal LiveKit did not take yet was decided.
 	removing string
 }
@@ -277,11 +280,20 @@ func (r *room) takeWebhook(ctx context.Context, ev *lk.WebhookEvent) {
 			r.stale = true
 			return
 		}
+		if m.gone[ev.Track.Sid] {
+			return
+		}
 		m.tracks[ev.Track.Sid] = &track{source: ev.Track.Source, muted: ev.Track.Muted}
+		if m.perm != nil && !slices.Contains(m.perm.CanPublishSources, ev.Track.Source) {
+			// It could publish: someone changed its permission through
+			// LiveKit's API.
+			m.perm = nil
+		}
 	case webhook.EventTrackUnpublished:
 		if m == nil || m.sid != p.Sid || ev.Track == nil {
 			return
 		}
+		m.gone[ev.Track.Sid] = true
 		if t, ok := m.tracks[ev.Track.Sid]; ok {
 			delete(m.tracks, ev.Track.Sid)
 			r.release(ctx, m, t.source)
@@ -303,6 +315,7 @@ func (r *room) admit(p *lk.ParticipantInfo) {
 	m := &member{
 		identity: p.Identity, sid: p.Sid, kind: p.Kind, joinedAt: joined,
 		receipt: p.Attributes[AttrGrant], reason: p.Attributes[AttrReason], perm: p.Permission, tracks: tracksOf(p),
+		gone: make(map[string]bool),
 	}
 	if old != nil {
 		m.session, m.orphaned, m.lease = old.session, old.orphaned, old.lease
@@ -613,12 +626,16 @@ func (r *room) enforce(ctx context.Context, p *project, m *member, view *roomVie
 		s = out
 		view.put(s)
 	}
-	want := permission(authority.MediaRights(view.RoomView, s))
+	rights := authority.MediaRights(view.RoomView, s)
+	want := permission(rights)
 	newReason := m.reason
+	withheld := s.Rights()&access.Produce&^rights != 0
 	switch {
 	case reason != "":
 		newReason = reason
-	case s.Producing():
+	case withheld:
+		newReason = authority.CodeRoomFull
+	case s.Producing() || m.reason == authority.CodeRoomFull:
 		newReason = ""
 	}
 	if !samePermission(m.perm, want) || newReason != m.reason {
@@ -641,7 +658,7 @@ func (r *room) enforce(ctx context.Context, p *project, m *member, view *roomVie
 			return
 		}
 		m.perm, m.reason = info.Permission, newReason
-		allowed := publishable(authority.MediaRights(view.RoomView, s))
+		allowed := publishable(rights)
 		for sid, t := range m.tracks {
 			if !slices.Contains(allowed, t.source) {
 				delete(m.tracks, sid)
