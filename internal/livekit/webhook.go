@@ -47,29 +47,9 @@ func (k *keyLookup) NumKeys() int {
 // the body's; a webhook taken already is answered again and not applied
 // twice. The room's loop applies it; its errors are problems.
 func (i *Integration) Webhook(r *http.Request) error {
-	keys := &keyLookup{ps: &i.projects}
-	body, err := webhook.Receive(r, keys)
-	if err != nil {
-		return refused(err)
-	}
-	p := keys.found
-	ev := &lk.WebhookEvent{}
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, ev); err != nil {
-		return problem.New(http.StatusBadRequest, "invalid_request", "the webhook's body is no LiveKit event: "+err.Error())
-	}
-	if ev.Id != "" {
-		if _, dup := i.seen.Get(p.app + "\x00" + ev.Id); dup {
-			return nil
-		}
-	}
-	if ev.Room == nil || ev.Room.Name == "" {
-		return nil
-	}
-	switch ev.Event {
-	case webhook.EventParticipantJoined, webhook.EventParticipantLeft, webhook.EventParticipantConnectionAborted,
-		webhook.EventTrackPublished, webhook.EventTrackUnpublished, webhook.EventRoomStarted, webhook.EventRoomFinished:
-	default:
-		return nil
+	p, ev, err := i.receive(r)
+	if err != nil || ev == nil {
+		return err
 	}
 	if !i.deliver(roomKey{p.app, ev.Room.Name}, message{webhook: ev}) {
 		p := problem.New(http.StatusServiceUnavailable, "unavailable", "the room's queue is full; send it again")
@@ -80,6 +60,34 @@ func (i *Integration) Webhook(r *http.Request) error {
 		i.seen.Add(p.app+"\x00"+ev.Id, struct{}{})
 	}
 	return nil
+}
+
+// receive checks a webhook and reads it: the project it is for and its
+// event, or no event when it was taken already or is of no concern to
+// stagedoor.
+func (i *Integration) receive(r *http.Request) (*project, *lk.WebhookEvent, error) {
+	keys := &keyLookup{ps: &i.projects}
+	body, err := webhook.Receive(r, keys)
+	if err != nil {
+		return nil, nil, refused(err)
+	}
+	p := keys.found
+	ev := &lk.WebhookEvent{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, ev); err != nil {
+		return nil, nil, problem.New(http.StatusBadRequest, "invalid_request", "the webhook's body is no LiveKit event: "+err.Error())
+	}
+	if ev.Id != "" && i.seen.Contains(p.app+"\x00"+ev.Id) {
+		return p, nil, nil
+	}
+	if ev.Room == nil || ev.Room.Name == "" {
+		return p, nil, nil
+	}
+	switch ev.Event {
+	case webhook.EventParticipantJoined, webhook.EventParticipantLeft, webhook.EventParticipantConnectionAborted,
+		webhook.EventTrackPublished, webhook.EventTrackUnpublished, webhook.EventRoomStarted, webhook.EventRoomFinished:
+		return p, ev, nil
+	}
+	return p, nil, nil
 }
 
 // refused is the problem of a webhook that does not verify, saying why.
