@@ -1,8 +1,12 @@
 # The test suite runs against the embedded SQLite backend and PostgreSQL:
 # the database STAGEDOOR_TEST_POSTGRES names, or else a cluster the tests
 # start themselves (as root, with PostgreSQL's server installed).
+#
+# The LiveKit end-to-end tests (e2e/livekit, a module of their own) run too
+# when a livekit-server binary is found: LIVEKIT_SERVER, else
+# livekit-server on PATH.
 
-.PHONY: test vet build bench
+.PHONY: test vet build bench e2e-livekit
 
 build:
 	go build -o stagedoor ./cmd/stagedoor
@@ -13,6 +17,14 @@ vet:
 
 test: vet
 	go test -race -count=1 ./...
+	@$(MAKE) --no-print-directory e2e-livekit
+
+e2e-livekit:
+	@if [ -n "$$LIVEKIT_SERVER" ] || command -v livekit-server >/dev/null 2>&1; then \
+		cd e2e/livekit && go vet ./... && go test -race -count=1 ./...; \
+	else \
+		echo "e2e/livekit skipped: no livekit-server (set LIVEKIT_SERVER, see docs/livekit.md)"; \
+	fi
 
 bench:
 	go test -run '^$$' -bench . -benchmem -count 3 ./token/

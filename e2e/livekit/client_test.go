@@ -2,6 +2,7 @@ package livekit_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +23,15 @@ var (
 // wait is how long a test waits for something it expects to happen: far
 // more than it takes, so that a loaded machine does not fail the test.
 // How long it takes is measured by the benchmarks.
-const wait = 20 * time.Second
+const wait = 30 * time.Second
 
 // client is a LiveKit participant of a test, with what happened to it.
 type client struct {
-	room *lksdk.Room
+	room     *lksdk.Room
+	identity string
+	// removedAt is when the server sent it away, once disconnected has
+	// received.
+	removedAt time.Time
 	// disconnected receives why the server sent it away; attrs its own
 	// attribute changes; muted and unpublished the sids of its tracks the
 	// server muted or took down.
@@ -48,11 +53,12 @@ func (e *environment) connect(t testing.TB, token string) (*client, error) {
 		stop:         make(chan struct{}),
 	}
 	cb := lksdk.NewRoomCallback()
+	var once sync.Once
 	cb.OnDisconnectedWithReason = func(r lksdk.DisconnectionReason) {
-		select {
-		case c.disconnected <- r:
-		default:
-		}
+		once.Do(func() {
+			c.removedAt = time.Now()
+			c.disconnected <- r
+		})
 	}
 	cb.OnAttributesChanged = func(changed map[string]string, p lksdk.Participant) {
 		if _, local := p.(*lksdk.LocalParticipant); local {
@@ -67,11 +73,11 @@ func (e *environment) connect(t testing.TB, token string) (*client, error) {
 	cb.OnLocalTrackUnpublished = func(pub *lksdk.LocalTrackPublication, _ *lksdk.LocalParticipant) {
 		c.unpublished <- pub.SID()
 	}
-	room, err := lksdk.ConnectToRoomWithToken(e.lkURL, token, cb, lksdk.WithAutoSubscribe(false))
+	room, err := lksdk.ConnectToRoomWithToken(e.lkURL, token, cb, lksdk.WithAutoSubscribe(false), lksdk.WithConnectTimeout(wait))
 	if err != nil {
 		return nil, err
 	}
-	c.room = room
+	c.room, c.identity = room, room.LocalParticipant.Identity()
 	t.Cleanup(func() {
 		close(c.stop)
 		room.Disconnect()

@@ -44,6 +44,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if env != nil {
 		env.close()
+		// Under the race detector stagedoor runs built with it too: a
+		// race it saw fails the run.
+		if logs := env.logText(); strings.Contains(logs, "WARNING: DATA RACE") {
+			fmt.Fprintf(os.Stderr, "stagedoor reported a data race:\n%s", logs)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
@@ -84,6 +90,9 @@ type environment struct {
 	apiKey    string
 	apiSecret string
 	logs      *bytes.Buffer
+	// hooks stands between LiveKit's webhooks and stagedoor, and notes
+	// when each arrives.
+	hooks *webhookProxy
 }
 
 func start() (_ *environment, skip string, err error) {
@@ -103,7 +112,11 @@ func start() (_ *environment, skip string, err error) {
 	}()
 	// The binary of the repository this module sits in, built as its own
 	// module builds it.
-	build := exec.Command("go", "build", "-o", e.stagedoor, "./cmd/stagedoor")
+	args := []string{"build", "-o", e.stagedoor}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "./cmd/stagedoor")...)
 	build.Dir = filepath.Join("..", "..")
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, "", fmt.Errorf("building stagedoor: %v\n%s", err, out)
@@ -118,6 +131,7 @@ func start() (_ *environment, skip string, err error) {
 	}
 	e.lkURL = fmt.Sprintf("ws://127.0.0.1:%d", lkPort)
 	e.sdAddr = fmt.Sprintf("127.0.0.1:%d", sdPort)
+	e.hooks = newWebhookProxy(e.sdAddr)
 	if e.lk, err = e.startLiveKit(lkBin, lkPort); err != nil {
 		return nil, "", err
 	}
@@ -155,6 +169,9 @@ func (e *environment) close() {
 	}
 	if e.lk != nil {
 		e.lk.stop()
+	}
+	if e.hooks != nil {
+		e.hooks.Close()
 	}
 	os.RemoveAll(e.dir)
 }
@@ -245,19 +262,27 @@ func (e *environment) startProcess(cmd *exec.Cmd, name, ready string) (*process,
 	case <-found:
 		return p, nil
 	case <-p.done:
-		return nil, fmt.Errorf("%s exited before it was ready:\n%s", name, e.logs.String())
+		return nil, fmt.Errorf("%s exited before it was ready:\n%s", name, e.logText())
 	case <-time.After(60 * time.Second):
 		p.stop()
-		return nil, fmt.Errorf("%s did not say %q within a minute:\n%s", name, ready, e.logs.String())
+		return nil, fmt.Errorf("%s did not say %q within a minute:\n%s", name, ready, e.logText())
 	}
 }
 
+// logMu guards the servers' output kept in environment.logs.
 var logMu sync.Mutex
 
 func logLine(buf *bytes.Buffer, name, line string) {
 	logMu.Lock()
 	defer logMu.Unlock()
 	fmt.Fprintf(buf, "%s: %s\n", name, line)
+}
+
+// logText is the servers' output so far.
+func (e *environment) logText() string {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return e.logs.String()
 }
 
 // stop ends the process and waits for it.
@@ -291,10 +316,10 @@ keys:
   %s: %s
 webhook:
   api_key: %s
-  urls: ["http://%s/v1/livekit/webhook"]
+  urls: ["%s/v1/livekit/webhook"]
 logging:
   level: info
-`, port, base, base+200, e.lkKey, e.lkSecret, e.lkKey, e.sdAddr)
+`, port, base, base+200, e.lkKey, e.lkSecret, e.lkKey, e.hooks.URL)
 	path := filepath.Join(e.dir, "livekit.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		return nil, err
@@ -328,9 +353,7 @@ func (e *environment) restartStagedoor(t testing.TB) {
 func (e *environment) dumpLogs(t testing.TB) {
 	t.Cleanup(func() {
 		if t.Failed() {
-			logMu.Lock()
-			defer logMu.Unlock()
-			t.Logf("server logs:\n%s", e.logs.String())
+			t.Logf("server logs:\n%s", e.logText())
 		}
 	})
 }
