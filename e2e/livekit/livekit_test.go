@@ -130,12 +130,9 @@ func TestPrivateRoomStopsTheSecondPublisher(t *testing.T) {
 	// A host's LiveKit token is roomAdmin: it widens the other's
 	// permission through LiveKit's API, and the publish is stopped anyway.
 	host := e.liveKitToken(t, map[string]any{"user_id": "hal", "role": "host", "rooms": []string{"solo"}})
-	rs, ctx := e.rooms(t, host.AccessToken)
-	if _, err := rs.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: "solo", Identity: loserID, Permission: &livekit.ParticipantPermission{
+	e.widen(t, host.AccessToken, "solo", loserID, &livekit.ParticipantPermission{
 		CanSubscribe: true, CanPublish: true, CanPublishSources: []livekit.TrackSource{livekit.TrackSource_CAMERA}, CanPublishData: true,
-	}}); err != nil {
-		t.Fatalf("widening through LiveKit's API: %v", err)
-	}
+	})
 	pub := loser.mustPublish(t, livekit.TrackSource_CAMERA)
 	waitSID(t, loser.unpublished, pub.SID(), "taken down")
 	loser.waitAttr(t, "stagedoor.reason", "room_full")
@@ -312,12 +309,9 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 	// While stagedoor is away: the blocked participant comes back with
 	// its old token, and a host widens ben's permission through LiveKit.
 	back := e.mustConnect(t, dan.AccessToken)
-	rs, ctx := e.rooms(t, host.AccessToken)
-	if _, err := rs.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: "keep", Identity: "ben", Permission: &livekit.ParticipantPermission{
+	e.widen(t, host.AccessToken, "keep", "ben", &livekit.ParticipantPermission{
 		CanSubscribe: true, CanPublish: true, CanPublishData: true, Hidden: true,
-	}}); err != nil {
-		t.Fatalf("widening through LiveKit's API: %v", err)
-	}
+	})
 	sd, err := e.startStagedoor()
 	if err != nil {
 		t.Fatal(err)

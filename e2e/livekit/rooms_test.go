@@ -62,3 +62,13 @@ func (e *environment) eventually(t testing.TB, what string, cond func() bool) {
 		}
 	}
 }
+
+// widen sets a participant's permission through LiveKit's own server API,
+// with the LiveKit token of a participant holding roomAdmin there.
+func (e *environment) widen(t testing.TB, admin, room, identity string, perm *livekit.ParticipantPermission) {
+	t.Helper()
+	rs, ctx := e.rooms(t, admin)
+	if _, err := rs.UpdateParticipant(ctx, &livekit.UpdateParticipantRequest{Room: room, Identity: identity, Permission: perm}); err != nil {
+		t.Fatalf("changing %s's permission through LiveKit's API: %v", identity, err)
+	}
+}

@@ -54,6 +54,20 @@ type minter struct {
 	actor        string
 }
 
+// keyMinter is the minter of the tokens API key by asks for.
+func keyMinter(by Principal) (minter, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return minter{}, err
+	}
+	return minterOf(caller), nil
+}
+
+// minterOf is API key c minting with everything its kind may give.
+func minterOf(c Caller) minter {
+	return minter{appID: c.AppID, keyID: c.KeyID, kind: c.Kind, holder: access.KeyHolder(c.Kind), actor: c.Actor()}
+}
+
 func invalid(field, format string, args ...any) error {
 	return &access.InvalidError{Field: field, Detail: fmt.Sprintf(format, args...)}
 }
@@ -156,11 +170,10 @@ func (a *Authority) record(ctx context.Context, m minter, c *token.Claims, s, fo
 // IssueToken mints an access token for a partner backend's user
 // (CreateAccessToken), and a refresh token when asked.
 func (a *Authority) IssueToken(ctx context.Context, by Principal, req IssueRequest) (Issued, error) {
-	caller, err := by.apiKey()
+	m, err := keyMinter(by)
 	if err != nil {
 		return Issued{}, err
 	}
-	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
 	c, err := a.resolve(m, req)
 	if err != nil {
 		return Issued{}, err

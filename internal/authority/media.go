@@ -44,11 +44,10 @@ func (a *Authority) IssueMediaToken(ctx context.Context, by Principal, req Issue
 	if req.Refresh {
 		return Issued{}, invalid("refresh", "a %s token comes without a refresh token", f.Name())
 	}
-	caller, err := by.apiKey()
+	m, err := keyMinter(by)
 	if err != nil {
 		return Issued{}, err
 	}
-	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
 	c, err := a.resolve(m, req)
 	if err != nil {
 		return Issued{}, err

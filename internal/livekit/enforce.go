@@ -351,10 +351,9 @@ func (r *room) enforce(ctx context.Context, p *project, m *member, view *roomVie
 		}
 		out, err := r.i.auth.Produce(ctx, authority.AsKey(r.caller), r.key.room, s.ID, src)
 		if err != nil {
-			if transient(err) {
+			if reason = reasonOf(err); reason == "" {
 				return
 			}
-			reason = reasonOf(err)
 			continue
 		}
 		s = out
@@ -407,8 +406,8 @@ func (r *room) mirror(ctx context.Context, p *project, m *member, view *roomView
 		}
 		s, err = r.i.auth.JoinMedia(ctx, c, r.key.room)
 		if err != nil {
-			if !transient(err) {
-				r.remove(m, reasonOf(err))
+			if reason := reasonOf(err); reason != "" {
+				r.remove(m, reason)
 			}
 			return authority.Session{}, false
 		}
@@ -427,11 +426,13 @@ func (r *room) mirror(ctx context.Context, p *project, m *member, view *roomView
 	return s, true
 }
 
-// reasonOf is the code of stagedoor's refusal err; refusals are the
-// domain's errors, anything else is transient.
+// reasonOf is the code of stagedoor's refusal err, or "" when err is no
+// refusal but a failure to decide (the store away, a shutdown), which
+// leaves the participant as it is until a later pass decides.
 func reasonOf(err error) string {
 	var (
 		fe   *access.ForbiddenError
+		inv  *access.InvalidError
 		conf *authority.ConflictError
 		nf   *authority.NotFoundError
 		te   *token.Error
@@ -441,6 +442,8 @@ func reasonOf(err error) string {
 		return "revoked"
 	case errors.As(err, &fe):
 		return string(fe.Reason)
+	case errors.As(err, &inv):
+		return "invalid_request"
 	case errors.As(err, &conf):
 		return cmp.Or(conf.Code, "conflict")
 	case errors.As(err, &nf):
@@ -448,20 +451,5 @@ func reasonOf(err error) string {
 	case errors.As(err, &te):
 		return "invalid_token"
 	}
-	return "refused"
-}
-
-// transient reports whether err is no decision of stagedoor's but a
-// failure to reach one (the store away, a shutdown): the participant is
-// left as it is until a later pass decides.
-func transient(err error) bool {
-	var (
-		fe   *access.ForbiddenError
-		inv  *access.InvalidError
-		conf *authority.ConflictError
-		nf   *authority.NotFoundError
-		te   *token.Error
-	)
-	return !errors.Is(err, authority.ErrRevoked) && !errors.As(err, &fe) && !errors.As(err, &inv) &&
-		!errors.As(err, &conf) && !errors.As(err, &nf) && !errors.As(err, &te)
+	return ""
 }

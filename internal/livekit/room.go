@@ -335,7 +335,7 @@ func (r *room) left(ctx context.Context, m *member) {
 	if m.session == "" {
 		return
 	}
-	if _, err := r.i.auth.Leave(ctx, authority.AsKey(r.caller), r.key.room, m.session); err != nil && transient(err) {
+	if _, err := r.i.auth.Leave(ctx, authority.AsKey(r.caller), r.key.room, m.session); err != nil && reasonOf(err) == "" {
 		r.i.log.Warn("ending the session of a participant who left LiveKit failed; its lease ends it", "room", r.key.room, "participant", m.identity, "err", err)
 	}
 }
@@ -352,7 +352,7 @@ func (r *room) release(ctx context.Context, m *member, source lk.TrackSource) {
 			return
 		}
 	}
-	if _, err := r.i.auth.Unproduce(ctx, authority.AsKey(r.caller), r.key.room, m.session, src); err != nil && transient(err) {
+	if _, err := r.i.auth.Unproduce(ctx, authority.AsKey(r.caller), r.key.room, m.session, src); err != nil && reasonOf(err) == "" {
 		r.i.log.Warn("releasing a producer slot failed", "room", r.key.room, "participant", m.identity, "err", err)
 	}
 }
