@@ -3,8 +3,12 @@
 # start themselves (as root, with PostgreSQL's server installed). The
 # TypeScript client's suite needs Node 20 with npm, and Debian's chromium
 # for its browser test.
+#
+# The LiveKit end-to-end tests (e2e/livekit, a module of their own) run too
+# when a livekit-server binary is found: LIVEKIT_SERVER, else
+# livekit-server on PATH.
 
-.PHONY: test test-js vet build bench
+.PHONY: test test-js vet build bench e2e-livekit
 
 build:
 	go build -o stagedoor ./cmd/stagedoor
@@ -16,9 +20,17 @@ vet:
 test: vet
 	go test -race -count=1 ./...
 	$(MAKE) test-js
+	@$(MAKE) --no-print-directory e2e-livekit
 
 test-js:
 	cd clients/js && npm ci && npm run build && npm test
+
+e2e-livekit:
+	@if [ -n "$$LIVEKIT_SERVER" ] || command -v livekit-server >/dev/null 2>&1; then \
+		cd e2e/livekit && go vet ./... && go test -race -count=1 ./...; \
+	else \
+		echo "e2e/livekit skipped: no livekit-server (set LIVEKIT_SERVER, see docs/livekit.md)"; \
+	fi
 
 bench:
 	go test -run '^$$' -bench . -benchmem -count 3 ./token/

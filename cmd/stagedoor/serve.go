@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/livekit"
 	"github.com/stagedoor/stagedoor/internal/server"
 )
 
@@ -30,6 +31,9 @@ type serveFlags struct {
 	// auditAge and auditEntries bound the audit log.
 	auditAge     spanFlag
 	auditEntries int64
+	// liveKitReconcile is how often LiveKit rooms are compared with
+	// their sessions.
+	liveKitReconcile time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -59,6 +63,7 @@ prints that key and its secret once.`,
 	f.auditAge = spanFlag(authority.DefaultAuditRetention)
 	cmd.Flags().Var(&f.auditAge, "audit-retention", "delete audit entries older than this, such as 90d or 36h; 0 keeps them at any age (STAGEDOOR_AUDIT_RETENTION)")
 	cmd.Flags().Int64Var(&f.auditEntries, "audit-max-entries", 0, "keep at most this many audit entries, the newest; 0 keeps any number (STAGEDOOR_AUDIT_MAX_ENTRIES)")
+	cmd.Flags().DurationVar(&f.liveKitReconcile, "livekit-reconcile", 5*time.Second, "how often each LiveKit room's participants are read and compared with its sessions (STAGEDOOR_LIVEKIT_RECONCILE)")
 	return cmd
 }
 
@@ -92,6 +97,14 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 	if f.auditEntries < 0 {
 		return usageError("--audit-max-entries must not be negative")
 	}
+	if v, ok := os.LookupEnv("STAGEDOOR_LIVEKIT_RECONCILE"); ok && v != "" && !cmd.Flags().Changed("livekit-reconcile") {
+		if err := cmd.Flags().Set("livekit-reconcile", v); err != nil {
+			return usageError("STAGEDOOR_LIVEKIT_RECONCILE: %q is not a duration", v)
+		}
+	}
+	if f.liveKitReconcile < 100*time.Millisecond {
+		return usageError("--livekit-reconcile must be at least 100ms")
+	}
 	return nil
 }
 
@@ -119,7 +132,13 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	api := server.New(server.Config{Auth: n.auth, Logger: log, StreamsPerCredential: f.streamsPerCredential, StreamsPerNode: f.streamsPerNode})
+	lk := livekit.New(livekit.Config{Auth: n.auth, Store: n.store, Box: n.box, Logger: log, Reconcile: f.liveKitReconcile})
+	if err := lk.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return fmt.Errorf("livekit: %w", err)
+	}
+	defer lk.Close()
+	api := server.New(server.Config{Auth: n.auth, LiveKit: lk, Logger: log, StreamsPerCredential: f.streamsPerCredential, StreamsPerNode: f.streamsPerNode})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,

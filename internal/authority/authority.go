@@ -11,8 +11,10 @@
 // rooms: creating and ending them (rooms.go), sessions with leases, the waiting room, producer slots
 // and session tokens (sessions*.go), moderation without escalation and
 // blocks (sessions_moderate.go, rooms_blocks.go), room event streams
-// (events.go), and the sweep that ends expired and revoked sessions
-// (sessions_sweep.go).
+// (events.go), the sweep that ends expired and revoked sessions
+// (sessions_sweep.go), and media servers that take stagedoor's word:
+// tokens in their own format and the participants they let in mirrored
+// as sessions (media.go).
 //
 // An Authority keeps in memory what every request reads (apps, keys, role
 // catalogs, signing keys, revocations) and follows the store's change feed,

@@ -54,6 +54,20 @@ type minter struct {
 	actor        string
 }
 
+// keyMinter is the minter of the tokens API key by asks for.
+func keyMinter(by Principal) (minter, error) {
+	caller, err := by.apiKey()
+	if err != nil {
+		return minter{}, err
+	}
+	return minterOf(caller), nil
+}
+
+// minterOf is API key c minting with everything its kind may give.
+func minterOf(c Caller) minter {
+	return minter{appID: c.AppID, keyID: c.KeyID, kind: c.Kind, holder: access.KeyHolder(c.Kind), actor: c.Actor()}
+}
+
 func invalid(field, format string, args ...any) error {
 	return &access.InvalidError{Field: field, Detail: fmt.Sprintf(format, args...)}
 }
@@ -136,7 +150,17 @@ func (a *Authority) sign(ctx context.Context, m minter, c *token.Claims) (Issued
 	if len(s) > token.DefaultMaxSize {
 		return Issued{}, invalid("body", "the token would be %d bytes, over the %d bytes verifiers accept: bind fewer rooms or carry less", len(s), token.DefaultMaxSize)
 	}
-	detail, _ := json.Marshal(map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()})
+	return a.record(ctx, m, c, s, "")
+}
+
+// record audits the minting of c, signed as s in format ("" for
+// stagedoor's own), and returns the token once its record is committed.
+func (a *Authority) record(ctx context.Context, m minter, c *token.Claims, s, format string) (Issued, error) {
+	fields := map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()}
+	if format != "" {
+		fields["format"] = format
+	}
+	detail, _ := json.Marshal(fields)
 	if err := a.audit.append(ctx, storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail}); err != nil {
 		return Issued{}, err
 	}
@@ -146,11 +170,10 @@ func (a *Authority) sign(ctx context.Context, m minter, c *token.Claims) (Issued
 // IssueToken mints an access token for a partner backend's user
 // (CreateAccessToken), and a refresh token when asked.
 func (a *Authority) IssueToken(ctx context.Context, by Principal, req IssueRequest) (Issued, error) {
-	caller, err := by.apiKey()
+	m, err := keyMinter(by)
 	if err != nil {
 		return Issued{}, err
 	}
-	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
 	c, err := a.resolve(m, req)
 	if err != nil {
 		return Issued{}, err

@@ -97,8 +97,7 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	if a.revs.Revoked(probe, "") {
 		return Issued{}, ErrRefreshInvalid
 	}
-	caller := Caller{KeyID: e.key.ID, AppID: e.key.AppID, Kind: e.kind}
-	m := minter{appID: caller.AppID, keyID: caller.KeyID, kind: caller.Kind, holder: access.KeyHolder(caller.Kind), actor: caller.Actor()}
+	m := minterOf(Caller{KeyID: e.key.ID, AppID: e.key.AppID, Kind: e.kind})
 	c, err := a.resolve(m, req)
 	if err != nil {
 		return Issued{}, err

@@ -36,6 +36,11 @@ func (a *Authority) CreateRoom(ctx context.Context, actor Principal, req RoomReq
 	if err != nil {
 		return Room{}, err
 	}
+	return a.createRoom(ctx, p, req)
+}
+
+// createRoom creates the room req describes for party p.
+func (a *Authority) createRoom(ctx context.Context, p *party, req RoomRequest) (Room, error) {
 	var creator access.Role
 	if p.v != nil {
 		if err := p.v.Grants.Check(req.Name, "", access.RoomCreate); err != nil {

@@ -126,11 +126,14 @@ func (a *Authority) moderate(ctx context.Context, p *party, s storage.Session, n
 	return h, access.CanModerate(h, need, a.role(s.AppID, s.Role).Rank)
 }
 
-// permsOf is a session's effective permissions; names outside the
-// vocabulary grant nothing.
-func permsOf(s storage.Session) access.Set {
+// permsOf is a session's effective permissions.
+func permsOf(s storage.Session) access.Set { return setOf(s.Permissions) }
+
+// setOf is the set of the permissions named; names outside the vocabulary
+// grant nothing.
+func setOf(names []string) access.Set {
 	var set access.Set
-	for _, name := range s.Permissions {
+	for _, name := range names {
 		if p, err := access.ParsePermission(name); err == nil {
 			set |= access.Of(p)
 		}

@@ -34,6 +34,12 @@ func (a *Authority) Join(ctx context.Context, by Principal, room string) (Sessio
 	if err != nil {
 		return Session{}, err
 	}
+	return a.enter(ctx, p, room)
+}
+
+// enter stores the session of party p entering room: joined at once with
+// room.join, waiting with room.ask_join.
+func (a *Authority) enter(ctx context.Context, p *party, room string) (Session, error) {
 	g, c := p.v.Grants, p.v.Claims
 	state := storage.SessionJoined
 	switch access.AdmissionOf(g.Permissions) {

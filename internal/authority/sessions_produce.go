@@ -82,6 +82,12 @@ func (a *Authority) Unproduce(ctx context.Context, actor Principal, room, id, so
 // then runs on the new token: under the continuous policy it ends when the
 // new token expires, not the old one. The lease is renewed too.
 func (a *Authority) SessionToken(ctx context.Context, actor Principal, room, id string) (Issued, error) {
+	return a.sessionToken(ctx, actor, room, id, nil)
+}
+
+// sessionToken is SessionToken in format f, or in stagedoor's own when f
+// is nil.
+func (a *Authority) sessionToken(ctx context.Context, actor Principal, room, id string, f MediaFormat) (Issued, error) {
 	p, s, err := a.target(ctx, actor, room, id)
 	if err != nil {
 		return Issued{}, err
@@ -111,7 +117,12 @@ func (a *Authority) SessionToken(ctx context.Context, actor Principal, room, id 
 	}
 	c := token.NewClaims(spec)
 	m := minter{appID: s.AppID, keyID: e.key.ID, kind: e.kind, holder: access.KeyHolder(e.kind), actor: p.name}
-	out, err := a.sign(ctx, m, c)
+	var out Issued
+	if f == nil {
+		out, err = a.sign(ctx, m, c)
+	} else {
+		out, err = a.signSession(ctx, m, c, s, f)
+	}
 	if err != nil {
 		return Issued{}, err
 	}

@@ -49,6 +49,9 @@ func (s Session) Waiting() bool { return s.State == SessionWaiting }
 // Producing reports whether the session holds a producer slot.
 func (s Session) Producing() bool { return len(s.Sources) > 0 }
 
+// Rights are the session's effective permissions as a set.
+func (s Session) Rights() access.Set { return setOf(s.Permissions) }
+
 func sessionOf(s storage.Session) Session {
 	return Session{
 		ID: s.ID, Room: s.Room, Participant: s.Participant, UserID: s.Subject, Role: s.Role, Permissions: s.Permissions,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/livekit"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 	"github.com/stagedoor/stagedoor/token"
@@ -44,8 +45,17 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// The LiveKit project of the test app: a server nothing answers for, as
+// the tests here only mint its tokens and check its webhooks.
+const (
+	testLiveKitURL    = "ws://127.0.0.1:9"
+	testLiveKitKey    = "lk_test"
+	testLiveKitSecret = "livekit-test-secret-0123456789abcdef"
+)
+
 // testServer is the real handler stack on a temp SQLite database, served on
-// a loopback port, with one app and a production and a development key.
+// a loopback port, with one app (whose LiveKit project is the test one) and
+// a production and a development key.
 type testServer struct {
 	*httptest.Server
 	auth  *authority.Authority
@@ -89,9 +99,17 @@ func newTestServer(t testing.TB, opts ...func(*authority.Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Config{Auth: auth, Now: clk.Now}))
+	if err := livekit.SetProject(ctx, store, box, "test", app.ID, livekit.Project{URL: testLiveKitURL, APIKey: testLiveKitKey, APISecret: testLiveKitSecret}); err != nil {
+		t.Fatal(err)
+	}
+	lk := livekit.New(livekit.Config{Auth: auth, Store: store, Box: box})
+	if err := lk.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(Config{Auth: auth, LiveKit: lk, Now: clk.Now}))
 	t.Cleanup(func() {
 		srv.Close()
+		lk.Close()
 		auth.Close()
 		store.Close()
 	})

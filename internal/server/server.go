@@ -14,13 +14,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stagedoor/stagedoor/api"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/livekit"
 	"github.com/stagedoor/stagedoor/problem"
 )
 
 // Config holds the server's dependencies.
 type Config struct {
-	Auth   *authority.Authority
-	Logger *slog.Logger
+	Auth *authority.Authority
+	// LiveKit mints tokens in LiveKit's format and takes LiveKit's
+	// webhooks; nil refuses both.
+	LiveKit *livekit.Integration
+	Logger  *slog.Logger
 	// Registry receives the server's metrics; nil means a new registry.
 	Registry *prometheus.Registry
 	// Now is the clock; nil means time.Now.
@@ -50,6 +54,7 @@ type Config struct {
 // Server is the HTTP API.
 type Server struct {
 	auth    *authority.Authority
+	lk      *livekit.Integration
 	log     *slog.Logger
 	now     func() time.Time
 	maxBody int64
@@ -67,7 +72,7 @@ type Server struct {
 
 // New returns the HTTP API over cfg.Auth.
 func New(cfg Config) *Server {
-	s := &Server{auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, maxBody: cfg.MaxBodyBytes, ping: cfg.EventPing}
+	s := &Server{auth: cfg.Auth, lk: cfg.LiveKit, log: cfg.Logger, now: cfg.Now, maxBody: cfg.MaxBodyBytes, ping: cfg.EventPing}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -109,6 +114,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	handle("POST /v1/revocations", s.createRevocation)
 	handle("GET /v1/revocations", s.listRevocations)
 	s.roomRoutes(handle)
+	handle("POST /v1/livekit/webhook", s.liveKitWebhook)
 	handle("GET /.well-known/jwks.json", s.jwks)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)

@@ -117,8 +117,16 @@ func (s *Server) sessionToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := decode(r, &struct{}{}); err != nil {
+	var req formatBody
+	if err := decode(r, &req); err != nil {
 		return err
+	}
+	media, err := s.mediaFormat(req.Format)
+	if err != nil {
+		return err
+	}
+	if media {
+		return s.writeLiveKit(w)(s.lk.SessionToken(r.Context(), actor, r.PathValue("room"), r.PathValue("session")))
 	}
 	t, err := s.auth.SessionToken(r.Context(), actor, r.PathValue("room"), r.PathValue("session"))
 	if err != nil {

@@ -17,6 +17,10 @@ type tokenResponse struct {
 	ExpiresAt    time.Time  `json:"expires_at"`
 	RefreshToken string     `json:"refresh_token,omitempty"`
 	User         *guestUser `json:"user,omitempty"`
+	// Format and URL say, for a token in a media server's format, which
+	// one and where to use it.
+	Format string `json:"format,omitempty"`
+	URL    string `json:"url,omitempty"`
 }
 
 type guestUser struct {
@@ -42,6 +46,13 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var req tokenRequest
 	if err := decode(r, &req); err != nil {
 		return err
+	}
+	media, err := s.mediaFormat(req.Format)
+	if err != nil {
+		return err
+	}
+	if media {
+		return s.writeLiveKit(w)(s.lk.IssueToken(r.Context(), authority.AsKey(caller), req.request()))
 	}
 	t, err := s.auth.IssueToken(r.Context(), authority.AsKey(caller), req.request())
 	if err != nil {

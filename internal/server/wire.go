@@ -25,6 +25,7 @@ type tokenRequest struct {
 	TTLSeconds    int64           `json:"ttl_seconds,omitempty"`
 	Audience      string          `json:"audience,omitempty"`
 	Refresh       bool            `json:"refresh,omitempty"`
+	Format        string          `json:"format,omitempty"`
 }
 
 func (b tokenRequest) request() authority.IssueRequest {
@@ -33,6 +34,11 @@ func (b tokenRequest) request() authority.IssueRequest {
 		Metadata: b.Metadata, UserType: b.UserType, Permissions: b.Permissions, TTLSeconds: b.TTLSeconds,
 		Audience: b.Audience, Refresh: b.Refresh,
 	}
+}
+
+// formatBody is the body of the session token endpoint.
+type formatBody struct {
+	Format string `json:"format,omitempty"`
 }
 
 // guestRequest is the body of POST /v1/guests.

@@ -10,6 +10,8 @@ const (
 	ChangeRole       ChangeKind = "role"
 	ChangeSigningKey ChangeKind = "signing_key"
 	ChangeRevocation ChangeKind = "revocation"
+	// ChangeLiveKit reports that an app's LiveKit project changed.
+	ChangeLiveKit ChangeKind = "livekit"
 	// ChangeRoom reports new events of a room (Room set; Cursor is the
 	// newest event's Seq).
 	ChangeRoom ChangeKind = "room"

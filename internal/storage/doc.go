@@ -1,7 +1,7 @@
 // Package storage defines what stagedoor keeps: apps, API keys, custom roles,
 // service signing keys, revocations, refresh tokens, rooms and their
-// sessions, and the audit log, behind the Storage interface that every
-// backend implements.
+// sessions, the LiveKit project of each app, and the audit log, behind the
+// Storage interface that every backend implements.
 //
 // # Operations
 //

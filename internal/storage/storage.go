@@ -15,6 +15,7 @@ type Storage interface {
 	Rooms
 	SessionPolicies
 	CatalogChanges
+	LiveKitProjects
 	ChangeFeed
 
 	// Ping commits a small write, so that it fails, wrapping

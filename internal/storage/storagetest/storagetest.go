@@ -29,4 +29,5 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Run("SessionPolicies", func(t *testing.T) { testSessionPolicies(t, open) })
 	t.Run("RoomEvents", func(t *testing.T) { testRoomEvents(t, open) })
 	t.Run("RoomRaces", func(t *testing.T) { testRoomRaces(t, open) })
+	t.Run("LiveKitProjects", func(t *testing.T) { testLiveKitProjects(t, open) })
 }

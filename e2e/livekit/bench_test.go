@@ -1,0 +1,202 @@
+package livekit_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/auth"
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+)
+
+// crowd is how many participants join at once in the benchmark.
+const crowd = 50
+
+// BenchmarkEnforcement measures the loop from LiveKit's webhook to what
+// stagedoor does about it, for a crowd of participants joining at once:
+//
+//   - revoked: their tokens were revoked before they joined; from the
+//     webhook that made stagedoor act (the participant's participant_joined,
+//     or the room's room_started when stagedoor found the participant in
+//     LiveKit's list first) reaching stagedoor to the client told it was
+//     removed (for a participant removed while still joining, whose client
+//     only notices at its connect timeout, to stagedoor's log of LiveKit
+//     taking the removal);
+//   - mirrored: from the participant_joined webhook to the session.joined
+//     event of the mirrored session on the room's event stream;
+//   - baseline: LiveKit's own floor, from a RoomService.RemoveParticipant
+//     call to the client told it was removed, for the same crowd.
+//
+// Each is reported as p50 and p99 in milliseconds, and the revoked p50
+// and p99 as ratios of the baseline's.
+func BenchmarkEnforcement(b *testing.B) {
+	e := setup(b)
+	var revoked, mirrored, baseline []time.Duration
+	refusedJoins := 0
+	for i := 0; b.Loop(); i++ {
+		room := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
+		e.createRoom(b, room, "conference", 0)
+		ev := e.follow(b, room)
+
+		// A crowd joins with valid tokens: webhook to mirrored session.
+		tokens := e.crowdTokens(b, room, "m")
+		clients := e.joinAll(b, tokens)
+		for _, c := range clients {
+			if c.room == nil {
+				b.Fatalf("%s could not join", c.identity)
+			}
+		}
+		seen := map[string]time.Time{}
+		for len(seen) < crowd {
+			x := ev.next(b, fmt.Sprintf("the crowd mirrored (%d of %d)", len(seen), crowd), func(x event) bool { return x.Type == "session.joined" })
+			seen[x.participant()] = time.Now()
+		}
+		for id, at := range seen {
+			hook, ok := e.hooks.at("participant_joined", room, id)
+			if !ok {
+				b.Fatalf("no webhook for %s", id)
+			}
+			mirrored = append(mirrored, at.Sub(hook))
+		}
+
+		// LiveKit's floor: the same crowd removed by direct calls.
+		rs, ctx := e.rooms(b, e.adminToken(b, room))
+		var wg sync.WaitGroup
+		starts := make([]time.Time, crowd)
+		for j, c := range clients {
+			wg.Go(func() {
+				starts[j] = time.Now()
+				if _, err := rs.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: c.room.LocalParticipant.Identity()}); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for j, c := range clients {
+			c.waitDisconnected(b)
+			baseline = append(baseline, c.removedAt.Sub(starts[j]))
+		}
+
+		// A crowd whose tokens were revoked joins: webhook to removal.
+		revokedRoom := room + "-revoked"
+		e.createRoom(b, revokedRoom, "conference", 0)
+		tokens = e.crowdTokens(b, revokedRoom, "r")
+		e.mustAPI(b, http.StatusCreated, "POST", "/v1/revocations", "", map[string]any{"room": revokedRoom}, nil)
+		for _, c := range e.joinAll(b, tokens) {
+			c.waitDisconnected(b)
+			if c.room == nil {
+				// Removed while it was still joining: the client only
+				// notices at its connect timeout; stagedoor logs when
+				// LiveKit took the removal.
+				refusedJoins++
+				c.removedAt = e.removalLogged(b, revokedRoom, c.identity)
+			}
+			revoked = append(revoked, c.removedAt.Sub(e.trigger(b, revokedRoom, c)))
+		}
+	}
+	report := func(name string, d []time.Duration) (p50, p99 float64) {
+		p50, p99 = percentile(d, 50), percentile(d, 99)
+		b.ReportMetric(p50, name+"-p50-ms")
+		b.ReportMetric(p99, name+"-p99-ms")
+		return p50, p99
+	}
+	b50, b99 := report("baseline", baseline)
+	r50, r99 := report("revoked", revoked)
+	report("mirrored", mirrored)
+	b.ReportMetric(r50/b50, "revoked/baseline-p50")
+	b.ReportMetric(r99/b99, "revoked/baseline-p99")
+	b.ReportMetric(float64(refusedJoins)/float64(len(revoked)), "refused-while-joining/revoked")
+}
+
+// trigger is when the webhook that made stagedoor act on c arrived: its
+// participant_joined, or, for a participant stagedoor found in LiveKit's
+// list before that webhook came (reading the room when room_started
+// arrived), the room's room_started.
+func (e *environment) trigger(b *testing.B, room string, c *client) time.Time {
+	b.Helper()
+	if at, ok := e.hooks.at("participant_joined", room, c.identity); ok && at.Before(c.removedAt) {
+		return at
+	}
+	at, ok := e.hooks.at("room_started", room, "")
+	if !ok {
+		b.Fatalf("no webhook about %s in %s", c.identity, room)
+	}
+	return at
+}
+
+// removalLogged is when stagedoor logged that LiveKit took its removal of
+// identity from room.
+func (e *environment) removalLogged(b *testing.B, room, identity string) time.Time {
+	b.Helper()
+	for line := range strings.Lines(e.logText()) {
+		entry, ok := strings.CutPrefix(line, "stagedoor: ")
+		if !ok {
+			continue
+		}
+		var l struct {
+			Time        time.Time `json:"time"`
+			Msg         string    `json:"msg"`
+			Room        string    `json:"room"`
+			Participant string    `json:"participant"`
+		}
+		if json.Unmarshal([]byte(entry), &l) == nil && l.Msg == "removed a participant from LiveKit" && l.Room == room && l.Participant == identity {
+			return l.Time
+		}
+	}
+	b.Fatalf("stagedoor did not log removing %s from %s", identity, room)
+	return time.Time{}
+}
+
+// crowdTokens mints a LiveKit token for each of crowd users in room.
+func (e *environment) crowdTokens(b *testing.B, room, prefix string) []string {
+	b.Helper()
+	out := make([]string, crowd)
+	for i := range out {
+		out[i] = e.liveKitToken(b, map[string]any{"user_id": fmt.Sprintf("%s%02d", prefix, i), "role": "guest", "rooms": []string{room}}).AccessToken
+	}
+	return out
+}
+
+// joinAll connects a client per token, all at once. A client whose join
+// failed has no room; it counts as disconnected.
+func (e *environment) joinAll(b *testing.B, tokens []string) []*client {
+	b.Helper()
+	out := make([]*client, len(tokens))
+	var wg sync.WaitGroup
+	for i, tok := range tokens {
+		wg.Go(func() {
+			c, err := e.connect(b, tok)
+			if err != nil {
+				c = &client{identity: identityOf(b, tok), disconnected: make(chan lksdk.DisconnectionReason, 1)}
+				close(c.disconnected)
+			}
+			out[i] = c
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// identityOf is the participant identity of a LiveKit token.
+func identityOf(b *testing.B, tok string) string {
+	b.Helper()
+	v, err := auth.ParseAPIToken(tok)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v.Identity()
+}
+
+// percentile is the p-th percentile of d in milliseconds.
+func percentile(d []time.Duration, p int) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	return float64(s[max(i-1, 0)].Microseconds()) / 1000
+}

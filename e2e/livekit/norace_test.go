@@ -1,0 +1,7 @@
+//go:build !race
+
+package livekit_test
+
+// raceBuild builds stagedoor with the race detector when the tests run
+// with it; benchmarks run without, on the binary as it ships.
+const raceBuild = false
