@@ -10,8 +10,10 @@
 // rooms: creating and ending them (rooms.go), sessions with leases, the waiting room, producer slots
 // and session tokens (sessions*.go), moderation without escalation and
 // blocks (sessions_moderate.go, rooms_blocks.go), room event streams
-// (events.go), and the sweep that ends expired and revoked sessions
-// (sessions_sweep.go).
+// (events.go), the sweep that ends expired and revoked sessions
+// (sessions_sweep.go), and the console: sign-ins with their console
+// tokens (console.go), and the admin use cases open to operators and to
+// apps' owners for their app (admin.go, inspect.go).
 //
 // An Authority keeps in memory what every request reads (apps, keys, role
 // catalogs, signing keys, revocations) and follows the store's change feed,
@@ -255,6 +257,9 @@ func (a *Authority) prune(ctx context.Context) error {
 	}
 	a.revs.Prune(now)
 	if _, err := a.store.PruneRefreshTokens(ctx, now); err != nil {
+		return err
+	}
+	if _, err := a.store.PruneConsole(ctx, now); err != nil {
 		return err
 	}
 	return a.pruneSigningKeys(ctx)

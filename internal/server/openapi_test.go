@@ -49,7 +49,7 @@ func newContract(t *testing.T, s *testServer) *contract {
 // presentCredentials stands for the server's authentication in request
 // validation: the scheme the operation names must be the one sent.
 func presentCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	scheme := map[string]string{"basicAuth": "Basic ", "bearerAuth": "Bearer "}[in.SecuritySchemeName]
+	scheme := map[string]string{"basicAuth": "Basic ", "bearerAuth": "Bearer ", "consoleAuth": "Bearer "}[in.SecuritySchemeName]
 	if scheme == "" || !strings.HasPrefix(in.RequestValidationInput.Request.Header.Get("Authorization"), scheme) {
 		return errors.New("no " + in.SecuritySchemeName + " credentials")
 	}
@@ -79,6 +79,35 @@ func (ct *contract) exchange(t *testing.T, s *testServer, c call) (reply, error)
 		t.Errorf("%s %s: the %d answer does not match the document: %v\n%s", c.method, c.path, r.status, err, r.raw)
 	}
 	return r, reqErr
+}
+
+// contractCase is a request, the status it must answer, and whether the
+// document itself refuses it (invalid).
+type contractCase struct {
+	name    string
+	c       call
+	status  int
+	invalid bool
+}
+
+// check sends each case, checks its status, and checks that the document
+// refuses exactly the requests marked invalid.
+func (ct *contract) check(t *testing.T, s *testServer, cases []contractCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, reqErr := ct.exchange(t, s, tc.c)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.raw)
+			}
+			if tc.invalid && reqErr == nil {
+				t.Errorf("the document accepts a request the server refuses")
+			}
+			if !tc.invalid && reqErr != nil {
+				t.Errorf("the document refuses the request: %v", reqErr)
+			}
+		})
+	}
 }
 
 func cloneRequest(t *testing.T, req *http.Request) *http.Request {
@@ -117,13 +146,7 @@ func TestOpenAPIContract(t *testing.T) {
 	origin := map[string]string{"Origin": "https://app.example"}
 	s.clock.Advance(time.Second)
 
-	for _, tc := range []struct {
-		name   string
-		c      call
-		status int
-		// invalid says the document itself refuses the request.
-		invalid bool
-	}{
+	ct.check(t, s, []contractCase{
 		{"mint", call{method: "POST", path: "/v1/tokens", basic: &s.prod, body: mintBody}, 201, false},
 		{"mint with refresh", call{method: "POST", path: "/v1/tokens", basic: &s.prod, body: map[string]any{"user_id": "a", "role": "host", "refresh": true, "ttl_seconds": 60}}, 201, false},
 		{"mint anonymous", call{method: "POST", path: "/v1/tokens", basic: &s.prod, body: map[string]any{"user_type": "anonymous", "role": "viewer", "rooms": []string{"stage"}}}, 201, false},
@@ -192,20 +215,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{"readyz", call{method: "GET", path: "/readyz"}, 200, false},
 		{"metrics", call{method: "GET", path: "/metrics"}, 200, false},
 		{"openapi", call{method: "GET", path: "/openapi.json"}, 200, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r, reqErr := ct.exchange(t, s, tc.c)
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.raw)
-			}
-			if tc.invalid && reqErr == nil {
-				t.Errorf("the document accepts a request the server refuses")
-			}
-			if !tc.invalid && reqErr != nil {
-				t.Errorf("the document refuses the request: %v", reqErr)
-			}
-		})
-	}
+	})
 
 	t.Run("the revoked token stays revoked", func(t *testing.T) {
 		wantProblem(t, s.verify(t, viewer, "stage", "consume"), http.StatusUnauthorized, "revoked")

@@ -106,6 +106,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	handle("POST /v1/revocations", s.createRevocation)
 	handle("GET /v1/revocations", s.listRevocations)
 	s.roomRoutes(handle)
+	s.adminRoutes(handle)
 	handle("GET /.well-known/jwks.json", s.jwks)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)

@@ -14,6 +14,7 @@ type Storage interface {
 	AuditLog
 	Rooms
 	SessionPolicies
+	ConsoleSessions
 	ChangeFeed
 
 	// Ping commits a small write, so that it fails, wrapping
