@@ -1,8 +1,10 @@
 # The test suite runs against the embedded SQLite backend and PostgreSQL:
 # the database STAGEDOOR_TEST_POSTGRES names, or else a cluster the tests
-# start themselves (as root, with PostgreSQL's server installed).
+# start themselves (as root, with PostgreSQL's server installed). The
+# TypeScript client's suite needs Node 20 with npm, and Debian's chromium
+# for its browser test.
 
-.PHONY: test vet build bench
+.PHONY: test test-js vet build bench
 
 build:
 	go build -o stagedoor ./cmd/stagedoor
@@ -13,6 +15,10 @@ vet:
 
 test: vet
 	go test -race -count=1 ./...
+	$(MAKE) test-js
+
+test-js:
+	cd clients/js && npm ci && npm run build && npm test
 
 bench:
 	go test -run '^$$' -bench . -benchmem -count 3 ./token/

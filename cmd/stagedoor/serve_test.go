@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagedoor/stagedoor/internal/servetest"
 	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
 )
 
@@ -28,12 +28,11 @@ func TestMain(m *testing.M) {
 
 // process is a `stagedoor serve` (or `load floor`) child process.
 type process struct {
-	cmd    *exec.Cmd
-	url    string
+	cmd *exec.Cmd
+	url string
+	// stdout is what it printed before serving: a first start's banner.
 	stdout string
 }
-
-var servingLine = regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 
 // startServe starts `stagedoor serve` on a free loopback port over dataDir
 // and waits until it listens.
@@ -48,54 +47,12 @@ func startCommand(t testing.TB, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
-	stdout, err := cmd.StdoutPipe()
+	p, err := servetest.Start(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	p := &process{cmd: cmd}
-	banner := make(chan string, 1)
-	go func() {
-		var b strings.Builder
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			b.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "/v1/tokens") {
-				banner <- b.String()
-			}
-		}
-	}()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatalf("stagedoor %s did not start", args[0])
-	}
-	// A first start prints its banner before it logs that it serves.
-	select {
-	case p.stdout = <-banner:
-	case <-time.After(500 * time.Millisecond):
-	}
-	return p
+	t.Cleanup(p.Stop)
+	return &process{cmd: cmd, url: p.URL, stdout: p.Startup}
 }
 
 func (p *process) post(t testing.TB, path, user, pass, body string) (int, map[string]any) {

@@ -131,6 +131,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.crossOrigin(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

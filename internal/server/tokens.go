@@ -112,25 +112,12 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// preflight answers CORS preflights for the endpoints a development front
-// end may call. Whether the real request may be read is decided once the
-// key is known: only development keys get CORS headers.
-func (s *Server) preflight(w http.ResponseWriter, r *http.Request) error {
-	if origin := r.Header.Get("Origin"); origin != "" {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Methods", "POST")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-		h.Set("Access-Control-Max-Age", "600")
-		h.Add("Vary", "Origin")
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
+// allowDevelopmentOrigin lets a page read the answer to a request
+// authenticated with a development key, so that a front end under
+// development can mint its own tokens; never with a production key, whose
+// secret must not reach a browser.
 func (s *Server) allowDevelopmentOrigin(w http.ResponseWriter, r *http.Request, c authority.Caller) {
 	if origin := r.Header.Get("Origin"); origin != "" && c.Kind == access.Development {
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Add("Vary", "Origin")
+		allowOrigin(w, origin)
 	}
 }

@@ -1,0 +1,466 @@
+import type { AuthClient } from "./auth.js";
+import { Emitter } from "./emitter.js";
+import { StagedoorError, closedError } from "./errors.js";
+import { EventFollower } from "./events/follow.js";
+import { segment, sendAuthorized, type Transport } from "./http.js";
+import type { Logger } from "./log.js";
+import type {
+  Permission,
+  PermissionRequest,
+  Producer,
+  ResolvedRequest,
+  RoomEvent,
+  RoomView,
+  Session,
+  Source,
+  StreamEndReason,
+} from "./types.js";
+
+/**
+ * Where the user stands in a room: not in it (idle, or left), joining,
+ * waiting to be admitted, joined, rejected by a moderator, or ended (kicked,
+ * the lease or the token ran out, the room ended; see endReason).
+ */
+export type RoomState = "idle" | "joining" | "waiting" | "joined" | "rejected" | "left" | "ended";
+
+/** What a room looks like to the user; a new object on every change. */
+export interface RoomSnapshot {
+  readonly name: string;
+  readonly state: RoomState;
+  /** The user's own session. */
+  readonly session: Session | undefined;
+  /** The user's effective permissions in the room, which moderators may change. */
+  readonly permissions: readonly Permission[];
+  readonly role: string | undefined;
+  /** The sessions joined, the user's own included, oldest first. */
+  readonly participants: readonly Session[];
+  /** The sessions waiting to be admitted. */
+  readonly waiting: readonly Session[];
+  readonly producers: readonly Producer[];
+  /** Why the session ended: rejected, kicked, left, revoked, room_ended, ... */
+  readonly endReason: string | undefined;
+  /** The last failure: of join, or the one that ended the session. */
+  readonly error: StagedoorError | undefined;
+}
+
+export interface RoomEvents {
+  /** Each room event, once, in order. */
+  event: RoomEvent;
+  /** The snapshot changed. */
+  state: RoomSnapshot;
+  /** Something failed: a heartbeat, the event stream, the session itself. */
+  error: StagedoorError;
+}
+
+/** What a room needs from its client. */
+export interface RoomContext {
+  transport: Transport;
+  /** The AuthClient of the connected user, once connected. */
+  auth(): Promise<AuthClient>;
+  log: Logger;
+}
+
+/** The heartbeat interval is this share of the lease, within bounds. */
+const heartbeatShare = 3;
+const minHeartbeat = 1_000;
+const maxHeartbeat = 60_000;
+const defaultLease = 30_000;
+
+/** What runs while the user is in the room: heartbeats and the event stream. */
+interface Presence {
+  auth: AuthClient;
+  abort: AbortController;
+  follower: EventFollower;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  stopped: Promise<void> | undefined;
+}
+
+interface Admission {
+  resolve(session: Session): void;
+  reject(err: StagedoorError): void;
+}
+
+/**
+ * A room as one user sees it: join() (resolving once joined, through the
+ * waiting room when the token only allows asking), heartbeats kept
+ * automatically, the user's own producing and raised hands, moderation of
+ * others, and the room's events followed with resume.
+ */
+export class Room extends Emitter<RoomEvents> {
+  readonly name: string;
+  private readonly ctx: RoomContext;
+  private readonly log: Logger;
+  private snap: RoomSnapshot;
+  private sessions = new Map<string, Session>();
+  /** Sessions an event changed while the room's view was being read. */
+  private touched: Set<string> | undefined;
+  private presence: Presence | undefined;
+  private joining: Promise<Session> | undefined;
+  private admission: Admission | undefined;
+  /** Counts joins and leaves, so that an outdated join gives up. */
+  private generation = 0;
+
+  constructor(name: string, ctx: RoomContext) {
+    const log = ctx.log.child("room", name);
+    super(log);
+    this.name = name;
+    this.ctx = ctx;
+    this.log = log;
+    this.snap = {
+      name,
+      state: "idle",
+      session: undefined,
+      permissions: [],
+      role: undefined,
+      participants: [],
+      waiting: [],
+      producers: [],
+      endReason: undefined,
+      error: undefined,
+    };
+  }
+
+  get state(): RoomState {
+    return this.snap.state;
+  }
+
+  /** The current snapshot; the same object until something changes. */
+  getSnapshot = (): RoomSnapshot => this.snap;
+
+  /** Calls listener after each change; returns the function that stops it. */
+  subscribe = (listener: () => void): (() => void) => this.on("state", listener);
+
+  /**
+   * Joins the room. Resolves with the session once joined: at once with
+   * room.join, or when a moderator admits the user with room.ask_join only
+   * (the state is "waiting" meanwhile). Rejects with a StagedoorError:
+   * "rejected" when a moderator turns the user away, the server's problem
+   * otherwise (room_full, blocked, missing_permission, not_found, ...).
+   */
+  join(): Promise<Session> {
+    if (this.snap.state === "joined" && this.snap.session !== undefined) return Promise.resolve(this.snap.session);
+    if (this.joining !== undefined) return this.joining;
+    const joining = this.runJoin(++this.generation).finally(() => {
+      if (this.joining === joining) this.joining = undefined;
+    });
+    this.joining = joining;
+    return joining;
+  }
+
+  /** Leaves the room: stops heartbeats and the event stream, ends the session. */
+  async leave(): Promise<void> {
+    this.generation++;
+    this.joining = undefined;
+    const session = this.snap.session;
+    const presence = this.presence;
+    const inRoom = this.snap.state === "joined" || this.snap.state === "waiting" || this.snap.state === "joining";
+    this.settleAdmission(undefined, closedError(`joining ${this.name}`));
+    await this.stopPresence();
+    if (!inRoom) return;
+    this.update({ state: "left", endReason: "left" });
+    if (session === undefined || presence === undefined) return;
+    try {
+      await sendAuthorized(this.ctx.transport, presence.auth, "POST", this.sessionPath(session.session_id, "/leave"), {});
+    } catch (err) {
+      if (err instanceof StagedoorError && err.code === "session_ended") return;
+      throw err;
+    }
+  }
+
+  /** Starts producing source (camera, microphone, screen); 409 room_full when the room's producer slots are taken. */
+  async produce(source: Source): Promise<Session> {
+    return this.own(await this.ownCall<Session>("/produce", { source }));
+  }
+
+  async unproduce(source: Source): Promise<Session> {
+    return this.own(await this.ownCall<Session>("/unproduce", { source }));
+  }
+
+  /** Raises a hand: asks the moderators for a permission the session lacks. */
+  requestPermission(permission: Permission): Promise<PermissionRequest> {
+    return this.ownCall<PermissionRequest>("/requests", { permission });
+  }
+
+  /** Lets a waiting session in (moderate.admit). */
+  admit(sessionId: string): Promise<Session> {
+    return this.moderate<Session>("POST", sessionId, "/admit", {});
+  }
+
+  /** Turns a waiting session away (moderate.admit). */
+  reject(sessionId: string): Promise<Session> {
+    return this.moderate<Session>("POST", sessionId, "/reject", {});
+  }
+
+  /** Stops sources of another session (moderate.mute). */
+  mute(sessionId: string, sources: Source[]): Promise<Session> {
+    return this.moderate<Session>("PATCH", sessionId, "", { mute: sources });
+  }
+
+  /** Gives another session a role, with its permissions or the ones given (moderate.permissions). */
+  changeRole(sessionId: string, role: string, permissions?: Permission[]): Promise<Session> {
+    return this.moderate<Session>("PATCH", sessionId, "", permissions === undefined ? { role } : { role, permissions });
+  }
+
+  /** Replaces another session's permissions (moderate.permissions). */
+  setPermissions(sessionId: string, permissions: Permission[]): Promise<Session> {
+    return this.moderate<Session>("PATCH", sessionId, "", { permissions });
+  }
+
+  /** Ends another session (moderate.kick); with block, its participant cannot join again. */
+  kick(sessionId: string, options: { block?: boolean } = {}): Promise<Session> {
+    return this.moderate<Session>("DELETE", sessionId, options.block === true ? "?block=true" : "", undefined);
+  }
+
+  /** Grants a raised hand (moderate.permissions). */
+  grantRequest(sessionId: string, requestId: string): Promise<ResolvedRequest> {
+    return this.moderate<ResolvedRequest>("POST", sessionId, `/requests/${segment(requestId)}/grant`, {});
+  }
+
+  /** Denies a raised hand (moderate.permissions). */
+  denyRequest(sessionId: string, requestId: string): Promise<ResolvedRequest> {
+    return this.moderate<ResolvedRequest>("POST", sessionId, `/requests/${segment(requestId)}/deny`, {});
+  }
+
+  private async runJoin(generation: number): Promise<Session> {
+    await this.stopPresence();
+    if (generation !== this.generation) throw closedError(`joining ${this.name}`);
+    this.sessions = new Map();
+    this.update({ state: "joining", session: undefined, endReason: undefined, error: undefined });
+    let auth: AuthClient;
+    let session: Session;
+    try {
+      auth = await this.ctx.auth();
+      session = await sendAuthorized<Session>(this.ctx.transport, auth, "POST", `/v1/rooms/${segment(this.name)}/join`, {});
+    } catch (e) {
+      const err = StagedoorError.from(e);
+      if (generation === this.generation) this.update({ state: "idle", error: err });
+      throw err;
+    }
+    if (generation !== this.generation) {
+      // Left while the join was on its way: the session is not wanted.
+      await sendAuthorized(this.ctx.transport, auth, "POST", this.sessionPath(session.session_id, "/leave"), {}).catch(() => undefined);
+      throw closedError(`joining ${this.name}`);
+    }
+    this.sessions.set(session.session_id, session);
+    this.startPresence(auth, session);
+    this.update({ session, state: session.state === "waiting" ? "waiting" : "joining" });
+    if (session.state === "waiting") {
+      this.log.info("waiting to be admitted");
+      return new Promise<Session>((resolve, reject) => {
+        this.admission = { resolve, reject };
+      });
+    }
+    await this.readView(auth);
+    if (generation !== this.generation) throw closedError(`joining ${this.name}`);
+    this.update({ state: "joined" });
+    this.log.info("joined", session.session_id);
+    return this.snap.session ?? session;
+  }
+
+  private startPresence(auth: AuthClient, session: Session): void {
+    const abort = new AbortController();
+    const follower = new EventFollower(
+      this.ctx.transport,
+      auth,
+      this.name,
+      {
+        onEvent: (e) => this.onEvent(e),
+        onEnd: (reason) => this.onStreamEnd(reason),
+        onError: (err) => this.fail(err),
+        onDrop: (err) => this.emit("error", err),
+      },
+      this.log.child("events", this.name),
+    );
+    const presence: Presence = { auth, abort, follower, timer: undefined, stopped: undefined };
+    this.presence = presence;
+    follower.start();
+    const lease = Date.parse(session.lease_until) - Date.parse(session.created_at);
+    const every = Math.min(maxHeartbeat, Math.max(minHeartbeat, (Number.isFinite(lease) && lease > 0 ? lease : defaultLease) / heartbeatShare));
+    const beat = async (): Promise<void> => {
+      presence.timer = undefined;
+      try {
+        const own = await sendAuthorized<Session>(this.ctx.transport, auth, "POST", this.sessionPath(session.session_id, "/heartbeat"), {}, abort.signal);
+        this.own(own);
+      } catch (e) {
+        if (abort.signal.aborted) return;
+        const err = StagedoorError.from(e);
+        if (err.code === "session_ended") {
+          this.ownEnded("ended");
+          return;
+        }
+        if (!err.retryable) {
+          this.fail(err);
+          return;
+        }
+        this.log.warn("heartbeat failed; trying again at the next beat", err.detail);
+        this.emit("error", err);
+      }
+      if (!abort.signal.aborted) presence.timer = setTimeout(() => void beat(), every);
+    };
+    presence.timer = setTimeout(() => void beat(), every);
+  }
+
+  /** Stops heartbeats and the event stream; resolves once both are gone. */
+  private stopPresence(): Promise<void> {
+    const p = this.presence;
+    if (p === undefined) return Promise.resolve();
+    if (p.stopped === undefined) {
+      clearTimeout(p.timer);
+      p.abort.abort(closedError(`the presence in ${this.name}`));
+      p.stopped = p.follower.stop().finally(() => {
+        if (this.presence === p) this.presence = undefined;
+      });
+    }
+    return p.stopped;
+  }
+
+  private onEvent(e: RoomEvent): void {
+    this.emit("event", e);
+    const s = e.data?.session;
+    const mine = s !== undefined && s.session_id === this.snap.session?.session_id;
+    if (s !== undefined) {
+      this.touched?.add(s.session_id);
+      if (e.type === "session.ended") this.sessions.delete(s.session_id);
+      else this.sessions.set(s.session_id, s);
+    }
+    if (mine && e.type === "session.ended") {
+      this.ownEnded(e.data?.reason ?? "ended");
+      return;
+    }
+    if (e.type === "room.ended") {
+      this.ownEnded("room_ended");
+      return;
+    }
+    if (mine) {
+      this.update({ session: s });
+      if (e.type === "session.admitted" && this.snap.state === "waiting") void this.admitted();
+      return;
+    }
+    this.update({});
+  }
+
+  private async admitted(): Promise<void> {
+    const p = this.presence;
+    if (p !== undefined) await this.readView(p.auth);
+    const session = this.snap.session;
+    if (this.snap.state !== "waiting" || session === undefined) return;
+    this.update({ state: "joined" });
+    this.log.info("admitted", session.session_id);
+    this.settleAdmission(session, undefined);
+  }
+
+  private onStreamEnd(reason: StreamEndReason): void {
+    switch (reason) {
+      case "session_ended":
+        this.ownEnded(this.snap.endReason ?? "ended");
+        return;
+      case "room_ended":
+        this.ownEnded("room_ended");
+        return;
+      case "token_expired":
+        this.fail(new StagedoorError({ code: "expired", status: 401, detail: "the access token expired and could not be replaced" }));
+        return;
+      default:
+        this.fail(new StagedoorError({ code: "revoked", status: 401, detail: `the event stream ended: ${reason}` }));
+    }
+  }
+
+  /** The user's own session ended, for reason. */
+  private ownEnded(reason: string): void {
+    if (this.snap.state === "ended" || this.snap.state === "rejected" || this.snap.state === "left") return;
+    void this.stopPresence();
+    const rejected = reason === "rejected";
+    this.log.info(`session ended: ${reason}`);
+    this.update({ state: rejected ? "rejected" : "ended", endReason: reason });
+    this.settleAdmission(
+      undefined,
+      new StagedoorError({
+        code: rejected ? "rejected" : "session_ended",
+        status: 0,
+        detail: rejected ? `a moderator turned the user away from ${this.name}` : `the session in ${this.name} ended: ${reason}`,
+      }),
+    );
+  }
+
+  /** Something failed for good: the session is over as far as the client can tell. */
+  private fail(err: StagedoorError): void {
+    if (this.snap.state === "ended" || this.snap.state === "rejected" || this.snap.state === "left") return;
+    void this.stopPresence();
+    this.log.error(`giving up: ${err.code}`, err.detail);
+    this.update({ state: "ended", endReason: err.code, error: err });
+    this.settleAdmission(undefined, err);
+    this.emit("error", err);
+  }
+
+  private settleAdmission(session: Session | undefined, err: StagedoorError | undefined): void {
+    const a = this.admission;
+    if (a === undefined) return;
+    this.admission = undefined;
+    if (err !== undefined) a.reject(err);
+    else if (session !== undefined) a.resolve(session);
+  }
+
+  /** Reads who is in the room; what events changed meanwhile is kept. */
+  private async readView(auth: AuthClient): Promise<void> {
+    this.touched = new Set();
+    try {
+      const view = await sendAuthorized<RoomView>(this.ctx.transport, auth, "GET", `/v1/rooms/${segment(this.name)}`);
+      const next = new Map<string, Session>();
+      for (const s of [...view.participants, ...view.waiting]) {
+        if (!this.touched.has(s.session_id)) next.set(s.session_id, s);
+      }
+      for (const [id, s] of this.sessions) {
+        if (this.touched.has(id)) next.set(id, s);
+      }
+      this.sessions = next;
+    } catch (e) {
+      const err = StagedoorError.from(e);
+      this.log.warn("could not read who is in the room; events will tell", err.detail);
+      this.emit("error", err);
+    } finally {
+      this.touched = undefined;
+    }
+  }
+
+  /** Takes the user's own session as the server answered it. */
+  private own(session: Session): Session {
+    if (session.session_id === this.snap.session?.session_id) {
+      this.sessions.set(session.session_id, session);
+      this.update({ session });
+    }
+    return session;
+  }
+
+  private async ownCall<T>(action: string, body: unknown): Promise<T> {
+    const session = this.snap.session;
+    const p = this.presence;
+    if (session === undefined || p === undefined) {
+      throw new StagedoorError({ code: "not_joined", status: 0, detail: `not in room ${this.name}` });
+    }
+    return sendAuthorized<T>(this.ctx.transport, p.auth, "POST", this.sessionPath(session.session_id, action), body);
+  }
+
+  private async moderate<T>(method: string, sessionId: string, action: string, body: unknown): Promise<T> {
+    const auth = this.presence?.auth ?? (await this.ctx.auth());
+    return sendAuthorized<T>(this.ctx.transport, auth, method, this.sessionPath(sessionId, action), body);
+  }
+
+  private sessionPath(id: string, action: string): string {
+    return `/v1/rooms/${segment(this.name)}/sessions/${segment(id)}${action}`;
+  }
+
+  private update(change: Partial<Omit<RoomSnapshot, "name" | "participants" | "waiting" | "producers" | "permissions" | "role">>): void {
+    const next = { ...this.snap, ...change };
+    const all = [...this.sessions.values()].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+    const session = next.session;
+    this.snap = {
+      ...next,
+      permissions: session?.permissions ?? [],
+      role: session?.role,
+      participants: all.filter((s) => s.state === "joined"),
+      waiting: all.filter((s) => s.state === "waiting"),
+      producers: all.filter((s) => s.state === "joined" && s.sources.length > 0).map((s) => ({ session_id: s.session_id, participant: s.participant, sources: s.sources })),
+    };
+    this.emit("state", this.snap);
+  }
+}
