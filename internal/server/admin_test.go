@@ -486,3 +486,26 @@ func TestSignInRefusedStoresNothing(t *testing.T) {
 		wantProblem(t, r, http.StatusBadRequest, "invalid_request")
 	})
 }
+
+// The console is served below /console/ with its policy; /console goes
+// there; other methods answer 405 as everywhere.
+func TestConsoleServed(t *testing.T) {
+	s := newTestServer(t)
+	r := s.do(t, call{method: "GET", path: "/console/"})
+	if r.status != http.StatusOK || !strings.Contains(string(r.raw), `<script type="module" src="js/main.js">`) ||
+		!strings.HasPrefix(r.header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("GET /console/: %d %v", r.status, r.header)
+	}
+	req := s.request(t, call{method: "GET", path: "/console"})
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/console/" {
+		t.Fatalf("GET /console: %d %v", res.StatusCode, res.Header)
+	}
+	r = s.do(t, call{method: "POST", path: "/console/"})
+	wantProblem(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
+	wantProblem(t, s.do(t, call{method: "GET", path: "/console/nope.js"}), http.StatusNotFound, "not_found")
+}
