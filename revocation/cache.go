@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// verifiedCache remembers tokens that passed verification, keyed by the
-// whole token, so a media server checking the same token many times pays
-// for the signature once. An entry is never used at or past the token's
-// exp, nor once the set's generation has moved since it was stored (gen):
-// a token revoked since could be in it.
+// verifiedCache remembers tokens whose signature and grants were checked,
+// keyed by the whole token, so a media server checking the same token many
+// times pays for the signature once. An entry is never used at or past
+// the token's exp. It holds no verdict on revocations or the issuer: the
+// Checker asks those again on every use, so a revocation needs no entry
+// forgotten and leaves the others in place.
 type verifiedCache struct {
 	shards [cacheShards]cacheShard
 	max    int // per shard
@@ -19,18 +20,13 @@ const cacheShards = 32
 
 type cacheShard struct {
 	mu sync.Mutex
-	m  map[string]cacheEntry
-}
-
-type cacheEntry struct {
-	v   *Verified
-	gen uint64
+	m  map[string]*Verified
 }
 
 func newVerifiedCache(size int) *verifiedCache {
 	c := &verifiedCache{max: max(size/cacheShards, 1)}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]cacheEntry)
+		c.shards[i].m = make(map[string]*Verified)
 	}
 	return c
 }
@@ -44,22 +40,22 @@ func (c *verifiedCache) shard(key string) *cacheShard {
 	return &c.shards[h%cacheShards]
 }
 
-func (c *verifiedCache) get(key string, now time.Time, gen uint64) (*Verified, bool) {
+func (c *verifiedCache) get(key string, now time.Time) (*Verified, bool) {
 	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.m[key]
+	v, ok := s.m[key]
 	if !ok {
 		return nil, false
 	}
-	if e.gen != gen || !now.Before(e.v.Claims.ExpiresAt) {
+	if !now.Before(v.Claims.ExpiresAt) {
 		delete(s.m, key)
 		return nil, false
 	}
-	return e.v, true
+	return v, true
 }
 
-func (c *verifiedCache) put(key string, v *Verified, gen uint64) {
+func (c *verifiedCache) put(key string, v *Verified) {
 	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,5 +69,5 @@ func (c *verifiedCache) put(key string, v *Verified, gen uint64) {
 			}
 		}
 	}
-	s.m[key] = cacheEntry{v: v, gen: gen}
+	s.m[key] = v
 }

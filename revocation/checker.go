@@ -29,12 +29,14 @@ type CheckerConfig struct {
 	// Vouch, if set, sees the authentic claims before any revocation is
 	// checked: it fills in what a token may leave out (its app) and
 	// refuses one its issuer does not stand behind. Its error is returned
-	// as it is.
+	// as it is. It sees a cached token's claims again on each use, filled
+	// in already, and must then only read them.
 	Vouch func(*token.Claims) error
 	// CacheSize bounds a cache of verified tokens, so that a token checked
 	// many times pays for its signature once; zero means no cache. A
-	// cached token is never used at or past its exp, nor once the
-	// revocations' generation has moved.
+	// cached token is never used at or past its exp, and Vouch and the
+	// revocations see it again on every use: a revocation takes effect on
+	// the tokens it matches at once and leaves the others cached.
 	CacheSize int
 	// Now is the cache's clock; default time.Now.
 	Now func() time.Time
@@ -65,13 +67,10 @@ type Verified struct {
 // grants are wrong is a *token.Error; Vouch's errors come back as they
 // are.
 func (k *Checker) Verify(ctx context.Context, raw, room string) (*Verified, error) {
-	gen := k.set.Generation()
 	if k.cache != nil {
-		if v, ok := k.cache.get(raw, k.now(), gen); ok {
-			// Nothing was revoked since v was checked; only the room it
-			// is used in now can match a revocation it did not.
-			if room != "" && k.set.Revoked(v.Claims, room) {
-				return nil, ErrRevoked
+		if v, ok := k.cache.get(raw, k.now()); ok {
+			if err := k.admit(v.Claims, room); err != nil {
+				return nil, err
 			}
 			return v, nil
 		}
@@ -80,13 +79,8 @@ func (k *Checker) Verify(ctx context.Context, raw, room string) (*Verified, erro
 	if err != nil {
 		return nil, err
 	}
-	if k.vouch != nil {
-		if err := k.vouch(c); err != nil {
-			return nil, err
-		}
-	}
-	if k.set.Revoked(c, room) {
-		return nil, ErrRevoked
+	if err := k.admit(c, room); err != nil {
+		return nil, err
 	}
 	g, err := token.GrantsOf(c)
 	if err != nil {
@@ -94,7 +88,22 @@ func (k *Checker) Verify(ctx context.Context, raw, room string) (*Verified, erro
 	}
 	v := &Verified{Claims: c, Grants: g}
 	if k.cache != nil {
-		k.cache.put(raw, v, gen)
+		// A revocation added since admit is seen by the next use.
+		k.cache.put(raw, v)
 	}
 	return v, nil
+}
+
+// admit asks what can change after a token was signed: whether its issuer
+// still vouches for it, and whether a revocation matches it in room.
+func (k *Checker) admit(c *token.Claims, room string) error {
+	if k.vouch != nil {
+		if err := k.vouch(c); err != nil {
+			return err
+		}
+	}
+	if k.set.Revoked(c, room) {
+		return ErrRevoked
+	}
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,5 +193,154 @@ func TestCheckerWithoutCache(t *testing.T) {
 	b, _ := r.verify(raw, "")
 	if a == nil || a == b {
 		t.Fatalf("verified %p then %p: a Checker without a cache kept one", a, b)
+	}
+}
+
+// A revocation takes effect on the cached tokens it matches and on those
+// only: a cached token it does not match is still served from the cache,
+// with no new signature check. Each kind is tried at its edge: the
+// revocation that just misses, then the one that just matches.
+func TestCheckerCacheForgetsOnlyWhatARevocationMatches(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		room          string
+		misses, match func(iat time.Time) Revocation
+	}{
+		{name: "token id",
+			misses: func(time.Time) Revocation { return Revocation{App: "a1", Kind: TokenID, Value: "fam.j2"} },
+			match:  func(time.Time) Revocation { return Revocation{App: "a1", Kind: TokenID, Value: "fam.j1"} }},
+		{name: "token id of another app",
+			misses: func(time.Time) Revocation { return Revocation{App: "a2", Kind: TokenID, Value: "fam.j1"} },
+			match:  func(time.Time) Revocation { return Revocation{App: "a1", Kind: TokenID, Value: "fam.j1"} }},
+		{name: "user",
+			misses: func(time.Time) Revocation { return Revocation{App: "a1", Kind: UserID, Value: "bob"} },
+			match:  func(time.Time) Revocation { return Revocation{App: "a1", Kind: UserID, Value: "alice"} }},
+		{name: "user, revoked in the second before the token's",
+			misses: func(iat time.Time) Revocation {
+				return Revocation{App: "a1", Kind: UserID, Value: "alice", CreatedAt: iat.Add(-time.Second + time.Millisecond)}
+			},
+			match: func(iat time.Time) Revocation {
+				return Revocation{App: "a1", Kind: UserID, Value: "alice", CreatedAt: iat.Add(time.Millisecond)}
+			}},
+		{name: "issued before",
+			misses: func(iat time.Time) Revocation { return Revocation{App: "a1", Kind: IssuedBefore, IssuedBefore: iat} },
+			match: func(iat time.Time) Revocation {
+				return Revocation{App: "a1", Kind: IssuedBefore, IssuedBefore: iat.Add(time.Nanosecond)}
+			}},
+		{name: "refresh family",
+			misses: func(time.Time) Revocation { return Revocation{App: "a1", Kind: RefreshFamily, Value: "fa"} },
+			match:  func(time.Time) Revocation { return Revocation{App: "a1", Kind: RefreshFamily, Value: "fam"} }},
+		{name: "api key",
+			misses: func(time.Time) Revocation { return Revocation{App: "a1", Kind: APIKey, Value: "k2"} },
+			match:  func(time.Time) Revocation { return Revocation{App: "a1", Kind: APIKey, Value: "k1"} }},
+		{name: "room the token is bound to",
+			misses: func(time.Time) Revocation { return Revocation{App: "a1", Kind: Room, Value: "r3"} },
+			match:  func(time.Time) Revocation { return Revocation{App: "a1", Kind: Room, Value: "r1"} }},
+		{name: "room the token is used in", room: "r2",
+			misses: func(time.Time) Revocation { return Revocation{App: "a1", Kind: Room, Value: "r3"} },
+			match:  func(time.Time) Revocation { return Revocation{App: "a1", Kind: Room, Value: "r2"} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newCheckerRig(t, 100, nil)
+			raw := r.mint(func(cl *token.Claims) {
+				cl.ID = FamilyTokenID("fam", "j1")
+				cl.Grants.Rooms = []string{"r1"}
+			})
+			cached, err := r.verify(raw, c.room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			iat := cached.Claims.IssuedAt
+			r.revoke(c.misses(iat))
+			if again, err := r.verify(raw, c.room); err != nil || again != cached {
+				t.Fatalf("after a revocation it does not match: %v, served from the cache %v", err, again == cached)
+			}
+			r.revoke(c.match(iat))
+			if _, err := r.verify(raw, c.room); !errors.Is(err, ErrRevoked) {
+				t.Fatalf("after a revocation it matches: %v, want ErrRevoked", err)
+			}
+		})
+	}
+}
+
+// Vouch sees a cached token on every use: once its issuer stops vouching
+// for it, the cache does not serve it.
+func TestCheckerCacheAsksVouchAgain(t *testing.T) {
+	var refuse atomic.Bool
+	refused := &token.Error{Reason: "revoked_key"}
+	r := newCheckerRig(t, 100, func(*token.Claims) error {
+		if refuse.Load() {
+			return refused
+		}
+		return nil
+	})
+	raw := r.mint(nil)
+	if _, err := r.verify(raw, ""); err != nil {
+		t.Fatal(err)
+	}
+	refuse.Store(true)
+	if _, err := r.verify(raw, ""); err != refused {
+		t.Fatalf("cached token its issuer no longer vouches for: %v", err)
+	}
+}
+
+// Revocations arrive while tokens are being checked and their verdicts
+// cached, by several goroutines at once: a check that starts after Add
+// returned never passes the token, whether it finds the token in the
+// cache, stores it there or races with another goroutine that does.
+func TestCheckerCacheRacesRevocations(t *testing.T) {
+	const rounds, checkers = 300, 4
+	type kind struct {
+		name string
+		room string
+		mint func(c *token.Claims)
+		rev  Revocation
+	}
+	// Each kind revokes a token of the rig's: alice's, with jti fam.j1, of
+	// app a1, signed by key k1, issued a minute before the rig's now.
+	kinds := func(now time.Time) []kind {
+		family := func(c *token.Claims) { c.ID = FamilyTokenID("fam", "j1") }
+		return []kind{
+			{"token id", "", nil, Revocation{App: "a1", Kind: TokenID, Value: "j1"}},
+			{"user", "", nil, Revocation{App: "a1", Kind: UserID, Value: "alice", CreatedAt: now}},
+			{"issued before", "", nil, Revocation{App: "a1", Kind: IssuedBefore, IssuedBefore: now}},
+			{"refresh family", "", family, Revocation{App: "a1", Kind: RefreshFamily, Value: "fam"}},
+			{"api key", "", nil, Revocation{App: "a1", Kind: APIKey, Value: "k1"}},
+			{"room used in", "stage", nil, Revocation{App: "a1", Kind: Room, Value: "stage", CreatedAt: now}},
+		}
+	}
+	for i := range rounds {
+		r := newCheckerRig(t, 1000, nil)
+		k := kinds(r.now)[i%6]
+		raw := r.mint(k.mint)
+		var revoked atomic.Bool
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range checkers {
+			wg.Go(func() {
+				<-start
+				for {
+					after := revoked.Load()
+					_, err := r.verify(raw, k.room)
+					switch {
+					case after && err == nil:
+						t.Errorf("round %d (%s): a check that started after the revocation passed the token", i, k.name)
+						return
+					case after:
+						return
+					case err != nil && !errors.Is(err, ErrRevoked):
+						t.Errorf("round %d (%s): %v", i, k.name, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			<-start
+			r.set.Add(k.rev)
+			revoked.Store(true)
+		})
+		close(start)
+		wg.Wait()
 	}
 }

@@ -8,9 +8,10 @@
 // issuer, revocations, then the grants in the access package's terms.
 //
 // A [Set] keeps live revocations in memory so that checking a token costs
-// a few map lookups; its [Set.Generation] moves only when what it matches
-// changes, so that a Checker's cache of verified tokens stays valid
-// otherwise.
+// a few map lookups. A Checker's cache of verified tokens spares only the
+// signature: every use of a cached token checks the set again, so a
+// revocation takes effect on exactly the tokens it matches, at once, and
+// leaves the others cached.
 package revocation
 
 import (

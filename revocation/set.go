@@ -13,7 +13,6 @@ import (
 type Set struct {
 	mu       sync.RWMutex
 	cursor   int64
-	gen      uint64
 	tokenIDs map[appValue]bool // app and jti: an app revokes only its own tokens
 	families map[appValue]bool
 	apiKeys  map[string]bool
@@ -45,37 +44,23 @@ func NewSet() *Set {
 	}
 }
 
-// flag sets m[k] and reports whether it was not set before.
-func flag[K comparable](m map[K]bool, k K) bool {
-	if m[k] {
-		return false
+// later raises m[k] to t.
+func later[K comparable](m map[K]time.Time, k K, t time.Time) {
+	if t.After(m[k]) {
+		m[k] = t
 	}
-	m[k] = true
-	return true
-}
-
-// later raises m[k] to t and reports whether it rose.
-func later[K comparable](m map[K]time.Time, k K, t time.Time) bool {
-	if !t.After(m[k]) {
-		return false
-	}
-	m[k] = t
-	return true
 }
 
 // Add records revocations, in Seq order. Entries at or below the cursor
 // already seen are skipped, so replaying a feed page is harmless. An entry
-// without a Seq (zero) takes effect without moving the cursor. The
-// generation moves only if some token is revoked now that was not before:
-// replaying entries, or adding one already in effect, leaves caches of
-// verified tokens as they are.
+// without a Seq (zero) takes effect without moving the cursor. Each entry
+// takes effect on the tokens it matches as soon as Add returns.
 func (s *Set) Add(rs ...Revocation) {
 	if len(rs) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed := false
 	for _, r := range rs {
 		if r.Seq != 0 && r.Seq <= s.cursor {
 			continue
@@ -83,25 +68,22 @@ func (s *Set) Add(rs ...Revocation) {
 		k := appValue{r.App, r.Value}
 		switch r.Kind {
 		case TokenID:
-			changed = flag(s.tokenIDs, k) || changed
+			s.tokenIDs[k] = true
 		case RefreshFamily:
-			changed = flag(s.families, k) || changed
+			s.families[k] = true
 		case APIKey:
-			changed = flag(s.apiKeys, r.Value) || changed
+			s.apiKeys[r.Value] = true
 		case UserID:
-			changed = later(s.users, k, r.cutoff()) || changed
+			later(s.users, k, r.cutoff())
 		case Room:
-			changed = later(s.rooms, k, r.cutoff()) || changed
+			later(s.rooms, k, r.cutoff())
 		case IssuedBefore:
-			changed = later(s.before, r.App, r.cutoff()) || changed
+			later(s.before, r.App, r.cutoff())
 		}
 		if !r.ExpiresAt.IsZero() {
 			later(s.expires, entry{r.Kind, r.App, r.Value}, r.ExpiresAt)
 		}
 		s.cursor = max(s.cursor, r.Seq)
-	}
-	if changed {
-		s.gen++
 	}
 }
 
@@ -140,14 +122,6 @@ func (s *Set) Cursor() int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.cursor
-}
-
-// Generation changes whenever an added revocation matches tokens no
-// earlier one did, so caches of verified tokens know when to check again.
-func (s *Set) Generation() uint64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.gen
 }
 
 // Revoked reports whether c matches a revocation. room is the room the

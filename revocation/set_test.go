@@ -58,43 +58,6 @@ func TestRevocationSet(t *testing.T) {
 	}
 }
 
-// The generation moves exactly when a token is revoked that was not
-// before: every move empties the caches of verified tokens.
-func TestRevocationSetGeneration(t *testing.T) {
-	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	user := Revocation{App: "a1", Kind: UserID, Value: "alice", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
-	s := NewSet()
-	own := user
-	own.Seq = 0
-	steps := []struct {
-		name string
-		add  []Revocation
-		move bool
-	}{
-		{"nothing", nil, false},
-		{"a new revocation", []Revocation{{Seq: 1, App: "a1", Kind: TokenID, Value: "j1"}}, true},
-		{"a replayed one", []Revocation{{Seq: 1, App: "a1", Kind: TokenID, Value: "j1"}}, false},
-		{"a replay of a new one", []Revocation{{Seq: 1, App: "a1", Kind: TokenID, Value: "j2"}}, false},
-		{"one applied before it was numbered", []Revocation{own}, true},
-		{"the same, numbered", []Revocation{func() Revocation { r := user; r.Seq = 2; return r }()}, false},
-		{"the same token id again", []Revocation{{Seq: 3, App: "a1", Kind: TokenID, Value: "j1"}}, false},
-		{"an older cut-off for the user", []Revocation{{Seq: 4, App: "a1", Kind: UserID, Value: "alice", CreatedAt: at.Add(-time.Minute)}}, false},
-		{"a later cut-off for the user", []Revocation{{Seq: 5, App: "a1", Kind: UserID, Value: "alice", CreatedAt: at.Add(time.Minute)}}, true},
-		{"a kind not known here", []Revocation{{Seq: 6, App: "a1", Kind: "tomorrow", Value: "v"}}, false},
-		{"a page with one new entry", []Revocation{{Seq: 7, App: "a1", Kind: TokenID, Value: "j1"}, {Seq: 8, App: "a1", Kind: APIKey, Value: "k1"}}, true},
-	}
-	for _, step := range steps {
-		g := s.Generation()
-		s.Add(step.add...)
-		if moved := s.Generation() != g; moved != step.move {
-			t.Errorf("%s: generation moved = %v, want %v", step.name, moved, step.move)
-		}
-	}
-	if s.Cursor() != 8 {
-		t.Errorf("cursor %d, want 8", s.Cursor())
-	}
-}
-
 func TestRevocationSetPrune(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	s := NewSet()

@@ -16,10 +16,10 @@ import (
 var cliActor = authority.AsOperator("cli")
 
 // withNode opens the data directory, logging warnings to stderr, runs fn
-// and closes it.
+// and closes it. It leaves the audit retention to the server.
 func withNode(cmd *cobra.Command, df dataFlags, fn func(n *node) error) error {
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	n, err := openNode(cmd.Context(), df, log)
+	n, err := openNode(cmd.Context(), df, log, authority.AuditRetention{})
 	if err != nil {
 		return err
 	}

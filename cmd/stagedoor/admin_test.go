@@ -111,7 +111,17 @@ func TestAdminFlow(t *testing.T) {
 func checkAudit(t *testing.T, dir, appID string, secrets []string) {
 	t.Helper()
 	text := wantSuccess(t, admin(t, dir, "audit"))
-	all := decodeJSON[[]auditView](t, wantSuccess(t, admin(t, dir, "audit", "--json")))
+	newest := decodeJSON[auditPageView](t, wantSuccess(t, admin(t, dir, "audit", "--json")))
+	oldest := decodeJSON[auditPageView](t, wantSuccess(t, admin(t, dir, "audit", "--json", "--oldest-first")))
+	all := oldest.Entries
+	if newest.NextCursor != "" || oldest.NextCursor != "" {
+		t.Errorf("a log of %d entries has a next page", len(all))
+	}
+	reversed := slices.Clone(seqs(all))
+	slices.Reverse(reversed)
+	if !slices.Equal(seqs(newest.Entries), reversed) {
+		t.Errorf("newest first %v is not oldest first %v reversed", seqs(newest.Entries), seqs(all))
+	}
 	actions := map[string]int{}
 	for _, e := range all {
 		actions[e.Action]++
@@ -131,29 +141,74 @@ func checkAudit(t *testing.T, dir, appID string, secrets []string) {
 	}
 	lines := strings.Split(strings.TrimSpace(text), "\n")
 	if len(lines) != len(all)+1 {
-		t.Errorf("audit text has %d lines, want a header and %d entries", len(lines), len(all))
+		t.Fatalf("audit text has %d lines, want a header and %d entries", len(lines), len(all))
 	}
-	for _, l := range lines[1:] {
+	for i, l := range lines[1:] {
 		f := strings.Fields(l)
-		if _, err := time.Parse(time.RFC3339, f[1]); err != nil || f[2] == "" {
-			t.Errorf("audit line %q lacks seq, RFC 3339 time and actor", l)
+		if _, err := time.Parse(time.RFC3339, f[1]); err != nil || f[2] == "" || f[0] != strconv.FormatInt(reversed[i], 10) {
+			t.Errorf("audit line %q lacks seq %d, RFC 3339 time and actor", l, reversed[i])
 		}
 	}
 
-	ofApp := decodeJSON[[]auditView](t, wantSuccess(t, admin(t, dir, "audit", "--app", "demo", "--json")))
-	for _, e := range ofApp {
-		if e.App != appID {
-			t.Errorf("audit --app shows an entry of app %q: %+v", e.App, e)
+	third := all[2].Time.Format(time.RFC3339Nano)
+	for _, c := range []struct {
+		args []string
+		keep func(auditView) bool
+	}{
+		{[]string{"--app", "demo"}, func(e auditView) bool { return e.App == appID }},
+		{[]string{"--app", appID, "--action", "key.create"}, func(e auditView) bool { return e.App == appID && e.Action == "key.create" }},
+		{[]string{"--action", "signing_key.rotate"}, func(e auditView) bool { return e.Action == "signing_key.rotate" }},
+		{[]string{"--actor", "system"}, func(e auditView) bool { return e.Actor == "system" }},
+		{[]string{"--since", third}, func(e auditView) bool { return !e.Time.Before(all[2].Time) }},
+		{[]string{"--until", third}, func(e auditView) bool { return e.Time.Before(all[2].Time) }},
+		{[]string{"--since", "1h"}, func(auditView) bool { return true }},
+		{[]string{"--until", "1h"}, func(auditView) bool { return false }},
+	} {
+		got := decodeJSON[auditPageView](t, wantSuccess(t, admin(t, dir, append([]string{"audit", "--json", "--oldest-first"}, c.args...)...)))
+		var want []int64
+		for _, e := range all {
+			if c.keep(e) {
+				want = append(want, e.Seq)
+			}
+		}
+		if !slices.Equal(seqs(got.Entries), want) {
+			t.Errorf("audit %v = %v, want %v", c.args, seqs(got.Entries), want)
 		}
 	}
-	if len(ofApp) == 0 || len(ofApp) >= len(all) {
-		t.Errorf("audit --app shows %d of %d entries", len(ofApp), len(all))
+
+	// Two entries a page, each page continuing at the cursor the one
+	// before printed, in both orders.
+	for _, c := range []struct {
+		order string
+		want  []int64
+	}{{"--oldest-first", seqs(all)}, {"--oldest-first=false", reversed}} {
+		var got []int64
+		cursor := ""
+		for range len(all) {
+			args := []string{"audit", "--limit", "2", c.order, "--cursor", cursor}
+			page := decodeJSON[auditPageView](t, wantSuccess(t, admin(t, dir, append(args, "--json")...)))
+			got = append(got, seqs(page.Entries)...)
+			table := admin(t, dir, args...)
+			if hint := "more entries: --cursor " + page.NextCursor + "\n"; (page.NextCursor != "") != (table.stderr == hint) {
+				t.Errorf("audit %v printed %q on stderr, want the next cursor %q", args, table.stderr, page.NextCursor)
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("audit %s in pages of 2 = %v, want %v", c.order, got, c.want)
+		}
 	}
-	after := all[1].Seq
-	page := decodeJSON[[]auditView](t, wantSuccess(t, admin(t, dir, "audit", "--after", strconv.FormatInt(after, 10), "--limit", "2", "--json")))
-	if len(page) != 2 || page[0].Seq != all[2].Seq {
-		t.Errorf("audit --after %d --limit 2 = %+v, want entries %d and %d", after, page, all[2].Seq, all[3].Seq)
+}
+
+// seqs returns the sequence numbers of entries.
+func seqs(entries []auditView) []int64 {
+	out := make([]int64, len(entries))
+	for i, e := range entries {
+		out[i] = e.Seq
 	}
+	return out
 }
 
 func TestAdminFailures(t *testing.T) {
@@ -183,8 +238,13 @@ func TestAdminFailures(t *testing.T) {
 		{"role set: no rank", []string{"role", "set", "--app", "demo", "r", "--permission", "consume"}, 2, "--rank is required"},
 		{"role list: no app", []string{"role", "list"}, 2, "--app is required"},
 		{"role list: unknown app", []string{"role", "list", "--app", "nope"}, 1, `app "nope" not found`},
-		{"audit: negative limit", []string{"audit", "--limit", "-1"}, 2, "--limit"},
-		{"audit: negative after", []string{"audit", "--after", "-1"}, 2, "--after"},
+		{"audit: negative limit", []string{"audit", "--limit", "-1"}, 2, "--limit must be between 1 and 1000"},
+		{"audit: limit over a page", []string{"audit", "--limit", "1001"}, 2, "--limit must be between 1 and 1000"},
+		{"audit: cursor not given by a page", []string{"audit", "--cursor", "12"}, 2, "--cursor must be the next cursor"},
+		{"audit: cursor spelled otherwise", []string{"audit", "--cursor", "1748736000000000.04711"}, 2, "--cursor must be the next cursor"},
+		{"audit: since not a time", []string{"audit", "--since", "yesterday"}, 2, `--since: "yesterday" is neither`},
+		{"audit: until a negative span", []string{"audit", "--until", "-1h"}, 2, "--until"},
+		{"audit: until before since", []string{"audit", "--since", "2025-06-02T00:00:00Z", "--until", "2025-06-01T00:00:00Z"}, 2, "--until must be after since"},
 		{"audit: unknown app", []string{"audit", "--app", "nope"}, 1, `app "nope" not found`},
 		{"signing-key rotate: argument", []string{"signing-key", "rotate", "now"}, 2, "unexpected argument"},
 	}

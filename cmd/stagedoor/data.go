@@ -48,7 +48,8 @@ type node struct {
 
 // openNode opens (creating on first use) the data directory: the master key
 // from STAGEDOOR_MASTER_KEY or the 0600 file master.key, and the database.
-func openNode(ctx context.Context, f dataFlags, log *slog.Logger) (*node, error) {
+// The authority applies retention to the audit log while the node is open.
+func openNode(ctx context.Context, f dataFlags, log *slog.Logger, retention authority.AuditRetention) (*node, error) {
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -75,7 +76,7 @@ func openNode(ctx context.Context, f dataFlags, log *slog.Logger) (*node, error)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	auth := authority.New(authority.Config{Store: store, Box: box, Logger: log})
+	auth := authority.New(authority.Config{Store: store, Box: box, Logger: log, AuditRetention: retention})
 	// The authority runs until the node is closed, not until ctx ends: a
 	// server shutting down on a signal still audits, and so answers, the
 	// requests in flight.

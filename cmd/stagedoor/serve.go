@@ -27,6 +27,9 @@ type serveFlags struct {
 	// streamsPerCredential and streamsPerNode cap open event streams.
 	streamsPerCredential int
 	streamsPerNode       int
+	// auditAge and auditEntries bound the audit log.
+	auditAge     spanFlag
+	auditEntries int64
 }
 
 func newServeCmd() *cobra.Command {
@@ -53,26 +56,31 @@ prints that key and its secret once.`,
 	cmd.Flags().StringVar(&f.logLevel, "log-level", envOr("STAGEDOOR_LOG_LEVEL", "info"), "debug, info, warn or error (STAGEDOOR_LOG_LEVEL)")
 	cmd.Flags().IntVar(&f.streamsPerCredential, "max-streams-per-credential", server.DefaultStreamsPerCredential, "event streams and long polls one access token or API key may hold open; more answer 429 (STAGEDOOR_MAX_STREAMS_PER_CREDENTIAL)")
 	cmd.Flags().IntVar(&f.streamsPerNode, "max-streams", server.DefaultStreamsPerNode, "event streams and long polls this server holds open; more answer 429 (STAGEDOOR_MAX_STREAMS)")
+	f.auditAge = spanFlag(authority.DefaultAuditRetention)
+	cmd.Flags().Var(&f.auditAge, "audit-retention", "delete audit entries older than this, such as 90d or 36h; 0 keeps them at any age (STAGEDOOR_AUDIT_RETENTION)")
+	cmd.Flags().Int64Var(&f.auditEntries, "audit-max-entries", 0, "keep at most this many audit entries, the newest; 0 keeps any number (STAGEDOOR_AUDIT_MAX_ENTRIES)")
 	return cmd
 }
 
-// envInts are the integer flags of serve and the variables that set them
-// when the flag is not given.
-var envInts = []struct{ flag, env string }{
-	{"max-streams-per-credential", "STAGEDOOR_MAX_STREAMS_PER_CREDENTIAL"},
-	{"max-streams", "STAGEDOOR_MAX_STREAMS"},
+// envFlags are the flags of serve, other than strings, that variables set
+// when the flag is not given, and what their values must be.
+var envFlags = []struct{ flag, env, want string }{
+	{"max-streams-per-credential", "STAGEDOOR_MAX_STREAMS_PER_CREDENTIAL", "an integer"},
+	{"max-streams", "STAGEDOOR_MAX_STREAMS", "an integer"},
+	{"audit-retention", "STAGEDOOR_AUDIT_RETENTION", "a span such as 90d, 36h or 0"},
+	{"audit-max-entries", "STAGEDOOR_AUDIT_MAX_ENTRIES", "an integer"},
 }
 
-// check applies the environment to the integer flags not given and
-// refuses values out of range.
+// check applies the environment to the flags not given and refuses values
+// out of range.
 func (f *serveFlags) check(cmd *cobra.Command) error {
-	for _, e := range envInts {
+	for _, e := range envFlags {
 		v, ok := os.LookupEnv(e.env)
 		if !ok || v == "" || cmd.Flags().Changed(e.flag) {
 			continue
 		}
 		if err := cmd.Flags().Set(e.flag, v); err != nil {
-			return usageError("%s: %q is not an integer", e.env, v)
+			return usageError("%s: %q is not %s", e.env, v, e.want)
 		}
 	}
 	if f.streamsPerCredential < 1 {
@@ -81,7 +89,15 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 	if f.streamsPerNode < 1 {
 		return usageError("--max-streams must be at least 1")
 	}
+	if f.auditEntries < 0 {
+		return usageError("--audit-max-entries must not be negative")
+	}
 	return nil
+}
+
+// retention is the audit retention the flags set.
+func (f *serveFlags) retention() authority.AuditRetention {
+	return authority.AuditRetention{MaxAge: time.Duration(f.auditAge), MaxEntries: f.auditEntries}
 }
 
 func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
@@ -90,7 +106,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		return usageError("--log-level: %v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	n, err := openNode(ctx, f.data, log)
+	n, err := openNode(ctx, f.data, log, f.retention())
 	if err != nil {
 		return err
 	}
@@ -114,7 +130,8 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(api.EndStreams)
-	log.Info("serving", "addr", ln.Addr().String(), "data", f.data.dir, "console", "http://"+ln.Addr().String()+"/console/")
+	log.Info("serving", "addr", ln.Addr().String(), "data", f.data.dir, "console", "http://"+ln.Addr().String()+"/console/",
+		"audit_retention", formatSpan(time.Duration(f.auditAge)), "audit_max_entries", f.auditEntries)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

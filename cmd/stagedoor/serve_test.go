@@ -38,14 +38,27 @@ type process struct {
 // and waits until it listens.
 func startServe(t testing.TB, dataDir string) *process {
 	t.Helper()
-	return startCommand(t, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
+	return startServeBinary(t, os.Args[0], dataDir)
+}
+
+// startServeBinary is startServe with the stagedoor program at bin, such
+// as a build of another version.
+func startServeBinary(t testing.TB, bin, dataDir string) *process {
+	t.Helper()
+	return startCommandBinary(t, bin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
 }
 
 // startCommand starts stagedoor with args, which name a free loopback port,
 // and waits until it logs that it serves.
 func startCommand(t testing.TB, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return startCommandBinary(t, os.Args[0], args...)
+}
+
+// startCommandBinary is startCommand with the stagedoor program at bin.
+func startCommandBinary(t testing.TB, bin string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "STAGEDOOR_TEST_AS_COMMAND=1")
 	p, err := servetest.Start(cmd)
 	if err != nil {

@@ -141,7 +141,7 @@ func (a *Authority) DeleteRoleIn(ctx context.Context, by Principal, app, name st
 	if err != nil {
 		return err
 	}
-	return a.loadCatalog(ctx)
+	return a.followCatalog(ctx)
 }
 
 // SigningKey is a service signing key, without its private part.
@@ -173,14 +173,14 @@ func (a *Authority) SigningKeys(ctx context.Context, by Principal) ([]SigningKey
 	return out, nil
 }
 
-// AuditOf lists the audit log: all of it to an operator, its app's to an
-// app's owner.
-func (a *Authority) AuditOf(ctx context.Context, by Principal, q AuditQuery) ([]AuditEntry, error) {
+// AuditOf returns a page of the audit log: of every app to an operator,
+// of its app only to an app's owner.
+func (a *Authority) AuditOf(ctx context.Context, by Principal, q AuditQuery) (AuditPage, error) {
 	if by.App != "" && q.AppID == "" {
 		q.AppID = by.App
 	}
 	if _, err := by.within(q.AppID); err != nil {
-		return nil, err
+		return AuditPage{}, err
 	}
 	return a.Audit(ctx, q)
 }

@@ -17,7 +17,7 @@ import (
 // transaction: under load many entries share a commit, and alone an entry
 // waits for one commit only.
 type auditLog struct {
-	store storage.AuditLog
+	store auditStore
 
 	mu sync.Mutex
 	// next gathers the entries of the next commit; nil when none waits.
@@ -36,7 +36,12 @@ type auditGroup struct {
 	err     error
 }
 
-func newAuditLog(store storage.AuditLog) *auditLog {
+// auditStore is where an auditLog commits its groups.
+type auditStore interface {
+	AppendAuditBatch(ctx context.Context, entries []storage.AuditEntry) error
+}
+
+func newAuditLog(store auditStore) *auditLog {
 	return &auditLog{store: store, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 

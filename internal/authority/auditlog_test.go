@@ -26,14 +26,6 @@ func newGatedAudit() *gatedAudit {
 	return &gatedAudit{arrived: make(chan []storage.AuditEntry), outcome: make(chan error)}
 }
 
-func (g *gatedAudit) AppendAudit(context.Context, storage.AuditEntry) (storage.AuditEntry, error) {
-	return storage.AuditEntry{}, errors.New("not used")
-}
-
-func (g *gatedAudit) ListAudit(context.Context, storage.AuditQuery) ([]storage.AuditEntry, error) {
-	return nil, errors.New("not used")
-}
-
 func (g *gatedAudit) AppendAuditBatch(ctx context.Context, entries []storage.AuditEntry) error {
 	g.arrived <- entries
 	if err := <-g.outcome; err != nil {

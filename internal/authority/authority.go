@@ -6,7 +6,8 @@
 // verification and introspection (verify.go, over revocation.Checker and
 // its cache of verified tokens), revocation and its feed (revoke.go, with
 // lifetimes.go for how long a revocation is kept), apps, API keys and
-// custom roles (catalog.go), signing-key rotation (signingkeys.go), and
+// custom roles (catalog.go, held in memory by catalogview.go), signing-key
+// rotation (signingkeys.go), and
 // rooms: creating and ending them (rooms.go), sessions with leases, the waiting room, producer slots
 // and session tokens (sessions*.go), moderation without escalation and
 // blocks (sessions_moderate.go, rooms_blocks.go), room event streams
@@ -17,10 +18,13 @@
 //
 // An Authority keeps in memory what every request reads (apps, keys, role
 // catalogs, signing keys, revocations) and follows the store's change feed,
-// polling as well, so several nodes on one database agree within a poll
-// interval. Every answer that issues a credential waits until its audit
-// entry is committed (auditlog.go), and Ready reports whether the store
-// takes writes.
+// polling as well, so several nodes on one database, and the command line
+// on the same data, agree within a poll interval. It reads only what
+// changed: the catalog entries numbered after the last it read
+// (catalogview.go), the revocations after its cursor. Every answer that
+// issues a credential waits until its audit entry is committed
+// (auditlog.go); the audit log is read a page at a time and kept within its
+// retention (audit.go). Ready reports whether the store takes writes.
 //
 // It speaks its own types: requests carry no wire tags (internal/server
 // owns the API's JSON), answers are no storage rows (views.go), and who
@@ -56,6 +60,9 @@ type Config struct {
 	// PollInterval is how often the store is read for changes made by other
 	// processes that the change feed may not report; default 1s.
 	PollInterval time.Duration
+	// AuditRetention bounds the audit log, applied every PollInterval;
+	// the zero value keeps every entry.
+	AuditRetention AuditRetention
 }
 
 // Authority runs stagedoor's use cases. Its methods are safe for concurrent use.
@@ -77,15 +84,26 @@ type Authority struct {
 	// lastPrune is only touched by the follow goroutine.
 	lastPrune time.Time
 
+	// retention bounds the audit log; retained is closed when the loop
+	// applying it has stopped.
+	retention AuditRetention
+	retained  chan struct{}
+
 	// loading serialises catalog loads and in-memory key revocations, so
-	// that no load installs a view older than a change already applied.
-	loading sync.Mutex
+	// that no load installs a view older than a change already applied;
+	// it guards catalogSeq, the last catalog change read.
+	loading    sync.Mutex
+	catalogSeq int64
+	// catalogPage is how many catalog changes are read at once.
+	catalogPage int
 
 	mu      sync.RWMutex
 	apps    map[string]storage.App
 	apiKeys map[string]*apiKeyEntry
-	// catalogs holds each app's built-in and custom roles.
+	// catalogs holds each app's built-in and custom roles; apps without
+	// custom roles share builtins.
 	catalogs map[string]*access.Catalog
+	builtins *access.Catalog
 }
 
 // New returns an Authority over cfg.Store. Call Start before use.
@@ -98,7 +116,13 @@ func New(cfg Config) *Authority {
 		leeway: cfg.Leeway,
 		poll:   cfg.PollInterval,
 		revs:   revocation.NewSet(),
+
+		catalogPage: catalogPage,
+		retention:   cfg.AuditRetention,
+		retained:    make(chan struct{}),
 	}
+	// The built-in roles alone always make a catalog.
+	a.builtins, _ = access.NewCatalog()
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -145,27 +169,18 @@ func (a *Authority) Start(ctx context.Context) error {
 	go a.follow(ctx, changes)
 	go a.audit.run(ctx)
 	go a.sweepSessions(ctx)
+	go a.retainAudit(ctx)
 	return nil
 }
 
 // Close stops following the store, stops ending expired sessions and
-// commits the audit entries still queued. Call it once, after a successful
-// Start.
+// applying the audit retention, and commits the audit entries still
+// queued. Call it once, after a successful Start.
 func (a *Authority) Close() {
 	a.stop()
 	<-a.rooms.done
+	<-a.retained
 	a.audit.close()
-}
-
-// reload reads everything the authority keeps in memory.
-func (a *Authority) reload(ctx context.Context) error {
-	if err := a.loadSigningKeys(ctx); err != nil {
-		return fmt.Errorf("load signing keys: %w", err)
-	}
-	if err := a.loadCatalog(ctx); err != nil {
-		return err
-	}
-	return a.syncRevocations(ctx)
 }
 
 // syncRevocations reads the revocations made since the last one seen.
@@ -178,6 +193,9 @@ func (a *Authority) syncRevocations(ctx context.Context) error {
 		}
 		a.revs.Add(revocationsOf(rs)...)
 		a.markRevokedKeys(rs)
+		for _, r := range rs {
+			a.rooms.revoked(r.AppID)
+		}
 		if len(rs) < 1000 {
 			return nil
 		}
@@ -194,11 +212,13 @@ func (a *Authority) applyOwn(r storage.Revocation) revocation.Revocation {
 	early := out
 	early.Seq = 0
 	a.revs.Add(early)
+	a.rooms.revoked(r.AppID)
 	return out
 }
 
 // follow keeps the in-memory views current: at once on a change reported by
-// the feed, and every poll interval for changes made by other processes.
+// the feed, other processes' commits included where the store can tell of
+// them, and every poll interval for changes the feed may not report.
 // A failed refresh leaves the views as they were, so tokens keep verifying
 // while the store is away; it is logged when the store goes away and when
 // it comes back, not on every attempt in between.
@@ -224,11 +244,13 @@ func (a *Authority) follow(ctx context.Context, changes <-chan storage.Change) {
 			case storage.ChangeResync:
 				a.roomsResync()
 				err = a.reload(ctx)
+			case storage.ChangeExternal:
+				err = a.refresh(ctx)
 			default:
-				err = a.reload(ctx)
+				err = a.followCatalog(ctx)
 			}
 		case <-tick.C:
-			err = a.reload(ctx)
+			err = a.refresh(ctx)
 			if err == nil {
 				err = a.prune(ctx)
 			}

@@ -12,147 +12,7 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/token"
 )
-
-// apiKeyEntry is an API key as the authority keeps it in memory: its secret
-// opened once, and ready as an HS256 verification key.
-type apiKeyEntry struct {
-	key    storage.APIKey
-	kind   access.KeyKind
-	secret []byte
-	hmac   *token.Key
-}
-
-func apiKeyAAD(id string) string { return "api_key:" + id }
-
-// loadCatalog reads apps, API keys and custom roles.
-func (a *Authority) loadCatalog(ctx context.Context) error {
-	a.loading.Lock()
-	defer a.loading.Unlock()
-	apps, err := a.store.ListApps(ctx)
-	if err != nil {
-		return fmt.Errorf("load apps: %w", err)
-	}
-	keys, err := a.store.ListAPIKeys(ctx, "")
-	if err != nil {
-		return fmt.Errorf("load api keys: %w", err)
-	}
-	appMap := make(map[string]storage.App, len(apps))
-	roleMap := make(map[string][]access.Role, len(apps))
-	catalogs := make(map[string]*access.Catalog, len(apps))
-	for _, app := range apps {
-		appMap[app.ID] = app
-		stored, err := a.store.ListRoles(ctx, app.ID)
-		if err != nil {
-			return fmt.Errorf("load roles: %w", err)
-		}
-		for _, r := range stored {
-			role, err := roleFromStore(r)
-			if err != nil {
-				a.log.Warn("skipping unusable custom role", "app", app.ID, "role", r.Name, "err", err)
-				continue
-			}
-			roleMap[app.ID] = append(roleMap[app.ID], role)
-		}
-		if catalogs[app.ID], err = access.NewCatalog(roleMap[app.ID]...); err != nil {
-			return fmt.Errorf("roles of app %s: %w", app.ID, err)
-		}
-	}
-	a.mu.RLock()
-	old := a.apiKeys
-	a.mu.RUnlock()
-	keyMap := make(map[string]*apiKeyEntry, len(keys))
-	for _, k := range keys {
-		if e, ok := old[k.ID]; ok && e.key.RevokedAt.Equal(k.RevokedAt) {
-			keyMap[k.ID] = e
-			continue
-		}
-		e, err := a.openAPIKey(k)
-		if err != nil {
-			return err
-		}
-		keyMap[k.ID] = e
-	}
-	a.mu.Lock()
-	a.apps, a.apiKeys, a.catalogs = appMap, keyMap, catalogs
-	a.mu.Unlock()
-	return nil
-}
-
-func (a *Authority) openAPIKey(k storage.APIKey) (*apiKeyEntry, error) {
-	sec, err := a.box.Open(k.SecretCiphertext, apiKeyAAD(k.ID))
-	if err != nil {
-		return nil, fmt.Errorf("api key %s: %w", k.ID, err)
-	}
-	h, err := token.NewHMACKey(k.ID, sec, k.Kind)
-	if err != nil {
-		return nil, fmt.Errorf("api key %s: %w", k.ID, err)
-	}
-	return &apiKeyEntry{key: k, kind: k.Kind, secret: sec, hmac: h}, nil
-}
-
-// markRevokedKeys applies API key revocations read from the feed at once,
-// before the next full reload.
-func (a *Authority) markRevokedKeys(rs []storage.Revocation) {
-	a.loading.Lock()
-	defer a.loading.Unlock()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, r := range rs {
-		if r.Kind != storage.RevocationAPIKey {
-			continue
-		}
-		if e, ok := a.apiKeys[r.Value]; ok && !e.key.Revoked() {
-			c := *e
-			c.key.RevokedAt = r.CreatedAt
-			a.apiKeys[r.Value] = &c
-		}
-	}
-}
-
-func roleFromStore(r storage.Role) (access.Role, error) {
-	perms, err := access.ParseSet(r.Permissions)
-	if err != nil {
-		return access.Role{}, err
-	}
-	return access.Role{Name: r.Name, Permissions: perms, Rank: r.Rank}, nil
-}
-
-// catalog returns the roles an app can use.
-func (a *Authority) catalog(appID string) (*access.Catalog, error) {
-	a.mu.RLock()
-	c, ok := a.catalogs[appID]
-	a.mu.RUnlock()
-	if !ok {
-		return nil, &NotFoundError{What: "app", Name: appID}
-	}
-	return c, nil
-}
-
-func (a *Authority) app(id string) (storage.App, bool) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	app, ok := a.apps[id]
-	return app, ok
-}
-
-func (a *Authority) apiKey(id string) (*apiKeyEntry, bool) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	e, ok := a.apiKeys[id]
-	return e, ok
-}
-
-// liveKey returns the API key id if it exists and is not revoked: a key
-// that may act.
-func (a *Authority) liveKey(id string) (*apiKeyEntry, bool) {
-	e, ok := a.apiKey(id)
-	if !ok || e.key.Revoked() {
-		return nil, false
-	}
-	return e, true
-}
 
 func randomID(prefix string, n int) string {
 	b := make([]byte, n)
@@ -181,7 +41,7 @@ func (a *Authority) CreateApp(ctx context.Context, by Principal, name string) (A
 		}
 		return App{}, err
 	}
-	return appOf(app), a.loadCatalog(ctx)
+	return appOf(app), a.followCatalog(ctx)
 }
 
 // ListApps returns every app.
@@ -242,7 +102,7 @@ func (a *Authority) CreateAPIKey(ctx context.Context, by Principal, app string, 
 	if err := a.store.CreateAPIKey(ctx, k, audit); err != nil {
 		return NewKey{}, err
 	}
-	if err := a.loadCatalog(ctx); err != nil {
+	if err := a.followCatalog(ctx); err != nil {
 		return NewKey{}, err
 	}
 	return NewKey{App: found.ID, APIKey: id, Secret: sec, Kind: kind}, nil
@@ -317,7 +177,7 @@ func (a *Authority) SetRole(ctx context.Context, by Principal, app, name string,
 	if err := a.store.PutRole(ctx, storage.Role{AppID: found.ID, Name: name, Permissions: set.Names(), Rank: rank, UpdatedAt: a.now()}, audit); err != nil {
 		return access.Role{}, err
 	}
-	return role, a.loadCatalog(ctx)
+	return role, a.followCatalog(ctx)
 }
 
 // ListRoles returns the built-in roles and an app's custom roles.
@@ -326,7 +186,7 @@ func (a *Authority) ListRoles(ctx context.Context, app string) ([]access.Role, e
 	if err != nil {
 		return nil, err
 	}
-	if err := a.loadCatalog(ctx); err != nil {
+	if err := a.followCatalog(ctx); err != nil {
 		return nil, err
 	}
 	c, err := a.catalog(found.ID)

@@ -5,3 +5,7 @@ const (
 	RefreshTTL     = refreshTTL
 	CredentialLife = credentialLife
 )
+
+// SetCatalogPage sets how many catalog changes a reads at once; call it
+// before Start.
+func SetCatalogPage(a *Authority, n int) { a.catalogPage = n }

@@ -42,12 +42,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, open func(t *testing.T) stor
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		f(t, func(t *testing.T) storage.Storage {
-			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "stagedoor.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
+			return openSQLite(t, filepath.Join(t.TempDir(), "stagedoor.db"))
 		})
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -61,6 +56,37 @@ func eachBackend(t *testing.T, f func(t *testing.T, open func(t *testing.T) stor
 			return s
 		})
 	})
+}
+
+// openSQLite opens the SQLite database at path, closed when t ends.
+func openSQLite(t *testing.T, path string) storage.Storage {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// start starts an authority configured by cfg, closed when t ends.
+func start(t *testing.T, cfg authority.Config) *authority.Authority {
+	t.Helper()
+	return run(t, authority.New(cfg))
+}
+
+// run starts a, closed when t ends.
+func run(t *testing.T, a *authority.Authority) *authority.Authority {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		a.Close()
+	})
+	return a
 }
 
 // prunedStore tells when the authority's periodic prune has run: it
@@ -107,15 +133,8 @@ func newNode(t *testing.T, store storage.Storage) *node {
 		t.Fatal(err)
 	}
 	n := &node{store: &prunedStore{Storage: store, pruned: make(chan time.Time, 1)}, clock: &testClock{t: time.Now().Truncate(time.Second)}, box: box}
-	n.auth = authority.New(authority.Config{Store: n.store, Box: box, Now: n.clock.Now, PollInterval: 10 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := n.auth.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		n.auth.Close()
-	})
+	n.auth = start(t, authority.Config{Store: n.store, Box: box, Now: n.clock.Now, PollInterval: 10 * time.Millisecond})
+	ctx := t.Context()
 	app, err := n.auth.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)

@@ -62,8 +62,8 @@ func TestOnlyOperatorsManage(t *testing.T) {
 			}
 		}
 		after, err := n.auth.Audit(ctx, authority.AuditQuery{})
-		if err != nil || len(after) != len(before) {
-			t.Errorf("the refusals were audited: %d entries before, %d after (%v)", len(before), len(after), err)
+		if err != nil || len(after.Entries) != len(before.Entries) {
+			t.Errorf("the refusals were audited: %d entries before, %d after (%v)", len(before.Entries), len(after.Entries), err)
 		}
 		if _, err := n.auth.CreateRoom(ctx, authority.AsOperator("cli"), authority.RoomRequest{Name: "stage"}); !errors.Is(err, authority.ErrOperatorInRoom) {
 			t.Errorf("an operator's CreateRoom: %v, want ErrOperatorInRoom", err)

@@ -24,16 +24,7 @@ func (deafStore) Changes(ctx context.Context) (<-chan storage.Change, error) {
 // it polls once an hour.
 func (n *node) peer(t *testing.T) *authority.Authority {
 	t.Helper()
-	a := authority.New(authority.Config{Store: deafStore{n.store.Storage}, Box: n.box, Now: n.clock.Now, PollInterval: time.Hour})
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		a.Close()
-	})
-	return a
+	return start(t, authority.Config{Store: deafStore{n.store.Storage}, Box: n.box, Now: n.clock.Now, PollInterval: time.Hour})
 }
 
 // TestRefreshOnANodeThatHasNotHeardOfTheRevocation: node A revokes alice;

@@ -101,19 +101,6 @@ func (a *Authority) revocationFeed(ctx context.Context, appID string, after int6
 	return revocationsOf(rs), err
 }
 
-// Audit lists the audit log.
-func (a *Authority) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
-	entries, err := a.store.ListAudit(ctx, storage.AuditQuery{AfterSeq: q.AfterSeq, AppID: q.AppID, Limit: q.Limit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]AuditEntry, len(entries))
-	for i, e := range entries {
-		out[i] = AuditEntry{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, AppID: e.AppID, Target: e.Target, Detail: e.Detail}
-	}
-	return out, nil
-}
-
 // Guest asks for a guest user: a generated id, a name and an image.
 type Guest struct {
 	Name        string

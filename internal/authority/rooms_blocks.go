@@ -3,6 +3,8 @@ package authority
 import (
 	"context"
 	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // roomKey names a room of an app.
@@ -10,10 +12,12 @@ type roomKey struct{ app, room string }
 
 // blockList keeps who is barred from which room, read from the store on
 // first use and read again after the room changes (a change reported by
-// the feed, from this node or another).
+// the feed, from this node or another). It remembers a bounded number of
+// rooms: past it, the room used least recently is forgotten, to be read
+// again when it is next used.
 type blockList struct {
 	mu    sync.Mutex
-	rooms map[roomKey]*blockEntry
+	rooms *simplelru.LRU[roomKey, *blockEntry]
 }
 
 type blockEntry struct {
@@ -24,10 +28,16 @@ type blockEntry struct {
 	version uint64
 }
 
-// maxBlockRooms bounds the rooms remembered; past it the list starts over.
+// maxBlockRooms is how many rooms' block lists are remembered.
 const maxBlockRooms = 10_000
 
-func newBlockList() *blockList { return &blockList{rooms: make(map[roomKey]*blockEntry)} }
+func newBlockList(capacity int) *blockList {
+	rooms, err := simplelru.NewLRU[roomKey, *blockEntry](capacity, nil)
+	if err != nil {
+		panic(err) // only for a capacity below 1, which is a programming error
+	}
+	return &blockList{rooms: rooms}
+}
 
 // isBlocked reports whether participant is barred from the room, loading
 // the room's list with load when it is not current. While the store
@@ -35,13 +45,10 @@ func newBlockList() *blockList { return &blockList{rooms: make(map[roomKey]*bloc
 // on from memory while the store is away, as it does for everything else.
 func (b *blockList) isBlocked(k roomKey, participant string, load func() ([]string, error)) bool {
 	b.mu.Lock()
-	e, ok := b.rooms[k]
+	e, ok := b.rooms.Get(k)
 	if !ok {
-		if len(b.rooms) >= maxBlockRooms {
-			b.rooms = make(map[roomKey]*blockEntry)
-		}
 		e = &blockEntry{}
-		b.rooms[k] = e
+		b.rooms.Add(k, e)
 	}
 	if e.valid {
 		defer b.mu.Unlock()
@@ -69,17 +76,18 @@ func (b *blockList) isBlocked(k roomKey, participant string, load func() ([]stri
 func (b *blockList) changed(k roomKey) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if e, ok := b.rooms[k]; ok {
+	if e, ok := b.rooms.Peek(k); ok {
 		e.valid = false
 		e.version++
 	}
 }
 
-// reset forgets every room, for changes that may have been missed.
+// reset forgets what is known of every room, for changes that may have
+// been missed.
 func (b *blockList) reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, e := range b.rooms {
+	for _, e := range b.rooms.Values() {
 		e.valid = false
 		e.version++
 	}

@@ -99,7 +99,7 @@ func (a *Authority) SetSessionPolicy(ctx context.Context, by Principal, policy s
 	if err := a.store.SetSessionPolicy(ctx, caller.AppID, policy, audit); err != nil {
 		return err
 	}
-	return a.loadCatalog(ctx)
+	return a.followCatalog(ctx)
 }
 
 // Admit lets a waiting session in; the actor needs moderate.admit.

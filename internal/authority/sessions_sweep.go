@@ -3,6 +3,8 @@ package authority
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,10 +22,37 @@ type roomsState struct {
 	// guards sweep.
 	sweepMu sync.Mutex
 	sweep   sweeper
+	// revokedMu guards revokedApps: the apps with revocations added since
+	// a sweep pass last ended their revoked sessions, "" standing for
+	// every app.
+	revokedMu   sync.Mutex
+	revokedApps set
 }
 
 func newRoomsState() *roomsState {
-	return &roomsState{blocks: newBlockList(), hub: newRoomHub(), done: make(chan struct{})}
+	// The first pass checks every app: revocations may have been made
+	// while this node was not running.
+	return &roomsState{blocks: newBlockList(maxBlockRooms), hub: newRoomHub(), done: make(chan struct{}), revokedApps: set{"": {}}}
+}
+
+// revoked tells the sweep that revocations of the apps were added to the
+// set: the next pass ends the sessions they match. Call it after adding
+// them, so that a pass that takes the apps checks them.
+func (r *roomsState) revoked(apps ...string) {
+	r.revokedMu.Lock()
+	defer r.revokedMu.Unlock()
+	for _, app := range apps {
+		r.revokedApps.add(app)
+	}
+}
+
+// takeRevoked returns the apps a pass must check and forgets them.
+func (r *roomsState) takeRevoked() set {
+	r.revokedMu.Lock()
+	defer r.revokedMu.Unlock()
+	apps := r.revokedApps
+	r.revokedApps = set{}
+	return apps
 }
 
 // eventRetention is how long room events are kept for streams to resume.
@@ -45,47 +74,36 @@ func (a *Authority) roomsResync() {
 }
 
 // sweepSessions ends, every poll interval until ctx ends, the sessions
-// whose lease or watched token expired, and the sessions whose token was
-// revoked since the last pass (by this node or, through the feed, by
-// another); once a minute it prunes old room events. A failed pass is
+// whose lease or watched token expired, and the sessions of the apps with
+// revocations since the last pass (by this node or, through the feed, by
+// another) whose token was revoked; once a minute it prunes old room
+// events. A failed pass is
 // logged when the store goes away and when it comes back.
 func (a *Authority) sweepSessions(ctx context.Context) {
 	defer close(a.rooms.done)
 	tick := time.NewTicker(a.poll)
 	defer tick.Stop()
-	failing := false
+	f := failures{log: a.log, failed: "ending expired and revoked sessions failed; trying again", recovered: "ending expired and revoked sessions works again"}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		err := a.SweepSessions(ctx)
-		switch {
-		case ctx.Err() != nil:
-		case err != nil && !failing:
-			failing = true
-			a.log.Warn("ending expired and revoked sessions failed; trying again", "err", err)
-		case err == nil && failing:
-			failing = false
-			a.log.Info("ending expired and revoked sessions works again")
-		}
+		f.note(ctx, a.SweepSessions(ctx))
 	}
 }
 
 // sweeper is what the sweep loop remembers between passes.
 type sweeper struct {
-	// generation is the revocation set's generation last swept, valid once
-	// swept is true.
-	generation uint64
-	swept      bool
-	lastPrune  time.Time
+	lastPrune time.Time
 }
 
 // SweepSessions runs one pass of the sweep loop now: it ends the sessions
 // whose lease or watched token expired by the authority's clock and those
-// whose token was revoked since the last pass, and prunes old room events
-// once a minute. Tests that move the clock call it to know a pass ran.
+// of apps with new revocations whose token was revoked, and prunes old
+// room events once a minute. Tests that move the clock call it to know a
+// pass ran.
 func (a *Authority) SweepSessions(ctx context.Context) error {
 	a.rooms.sweepMu.Lock()
 	defer a.rooms.sweepMu.Unlock()
@@ -94,11 +112,13 @@ func (a *Authority) SweepSessions(ctx context.Context) error {
 	if _, err := a.store.EndExpiredSessions(ctx, now); err != nil {
 		return err
 	}
-	if gen := a.revs.Generation(); !sw.swept || gen != sw.generation {
-		if err := a.endRevokedSessions(ctx, ""); err != nil {
+	apps := a.rooms.takeRevoked()
+	for app := range apps {
+		if err := a.endRevokedSessions(ctx, app); err != nil {
+			// Checked again on the next pass.
+			a.rooms.revoked(slices.Collect(maps.Keys(apps))...)
 			return err
 		}
-		sw.generation, sw.swept = gen, true
 	}
 	if now.Sub(sw.lastPrune) >= time.Minute {
 		if _, err := a.store.PruneRoomEvents(ctx, now.Add(-eventRetention)); err != nil {
@@ -114,36 +134,19 @@ func (a *Authority) SweepSessions(ctx context.Context) error {
 // revocation withdraws access on purpose, unlike a token reaching its
 // expiry, which only the continuous policy watches.
 func (a *Authority) endRevokedSessions(ctx context.Context, app string) error {
-	apps := []string{app}
-	if app == "" {
-		apps = a.appIDs()
+	sessions, err := a.store.ListSessions(ctx, app, "")
+	if err != nil {
+		return err
 	}
-	for _, id := range apps {
-		sessions, err := a.store.ListSessions(ctx, id, "")
-		if err != nil {
-			return err
+	for _, s := range sessions {
+		probe := &token.Claims{ID: s.TokenID, Issuer: s.TokenIssuer, Subject: s.Subject, App: s.AppID, IssuedAt: s.TokenIssuedAt}
+		if !a.revs.Revoked(probe, s.Room) {
+			continue
 		}
-		for _, s := range sessions {
-			probe := &token.Claims{ID: s.TokenID, Issuer: s.TokenIssuer, Subject: s.Subject, App: s.AppID, IssuedAt: s.TokenIssuedAt}
-			if !a.revs.Revoked(probe, s.Room) {
-				continue
-			}
-			_, err := a.store.EndSession(ctx, s.AppID, s.Room, s.ID, storage.EndRevoked, a.now())
-			if err != nil && !errors.Is(err, storage.ErrConflict) {
-				return err
-			}
+		_, err := a.store.EndSession(ctx, s.AppID, s.Room, s.ID, storage.EndRevoked, a.now())
+		if err != nil && !errors.Is(err, storage.ErrConflict) {
+			return err
 		}
 	}
 	return nil
-}
-
-// appIDs lists the apps loaded.
-func (a *Authority) appIDs() []string {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	ids := make([]string, 0, len(a.apps))
-	for id := range a.apps {
-		ids = append(ids, id)
-	}
-	return ids
 }

@@ -25,6 +25,17 @@ type keyRing struct {
 	current *token.Key
 	verify  map[string]*token.Key
 	jwks    []byte
+	// unpublish is when the first retired key published leaves the JWKS,
+	// zero if none is published.
+	unpublish time.Time
+}
+
+// due reports whether a retired key's publication has ended by now, so
+// that the keys must be loaded again.
+func (r *keyRing) due(now time.Time) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return !r.unpublish.IsZero() && !now.Before(r.unpublish)
 }
 
 func signingAAD(id string) string { return "signing_key:" + id }
@@ -96,9 +107,15 @@ func (a *Authority) loadSigningKeys(ctx context.Context) error {
 	verify := make(map[string]*token.Key, len(keys))
 	var published []*token.Key
 	var current *token.Key
+	var unpublish time.Time
 	for _, k := range keys {
-		if k.State == storage.SigningKeyRetired && !k.PublishUntil.After(now) {
-			continue
+		if k.State == storage.SigningKeyRetired {
+			if !k.PublishUntil.After(now) {
+				continue
+			}
+			if unpublish.IsZero() || k.PublishUntil.Before(unpublish) {
+				unpublish = k.PublishUntil
+			}
 		}
 		pub, err := token.NewEd25519PublicKey(k.ID, ed25519.PublicKey(k.PublicKey))
 		if err != nil {
@@ -124,7 +141,7 @@ func (a *Authority) loadSigningKeys(ctx context.Context) error {
 		return err
 	}
 	a.keys.mu.Lock()
-	a.keys.current, a.keys.verify, a.keys.jwks = current, verify, doc
+	a.keys.current, a.keys.verify, a.keys.jwks, a.keys.unpublish = current, verify, doc, unpublish
 	a.keys.mu.Unlock()
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
-	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 )
 
 // awayStore is a store whose database can be taken away: while down,
@@ -22,8 +21,9 @@ import (
 type awayStore struct {
 	storage.Storage
 	down atomic.Bool
-	// reloadsRefused counts the background reloads refused while down.
-	reloadsRefused atomic.Int64
+	// refreshesRefused counts the background refreshes refused while
+	// down, each of which reads revocations first.
+	refreshesRefused atomic.Int64
 }
 
 func (s *awayStore) err(op string) error {
@@ -49,14 +49,28 @@ func (s *awayStore) ListAPIKeys(ctx context.Context, appID string) ([]storage.AP
 
 func (s *awayStore) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
 	if err := s.err("list signing keys"); err != nil {
-		s.reloadsRefused.Add(1)
 		return nil, err
 	}
 	return s.Storage.ListSigningKeys(ctx)
 }
 
+func (s *awayStore) CatalogVersion(ctx context.Context) (int64, error) {
+	if err := s.err("catalog version"); err != nil {
+		return 0, err
+	}
+	return s.Storage.CatalogVersion(ctx)
+}
+
+func (s *awayStore) CatalogChanges(ctx context.Context, after int64, limit int) ([]storage.CatalogChange, error) {
+	if err := s.err("catalog changes"); err != nil {
+		return nil, err
+	}
+	return s.Storage.CatalogChanges(ctx, after, limit)
+}
+
 func (s *awayStore) ListRevocations(ctx context.Context, q storage.RevocationQuery) ([]storage.Revocation, error) {
 	if err := s.err("list revocations"); err != nil {
+		s.refreshesRefused.Add(1)
 		return nil, err
 	}
 	return s.Storage.ListRevocations(ctx, q)
@@ -94,27 +108,15 @@ func (s *awayStore) AppendAuditBatch(ctx context.Context, entries []storage.Audi
 // database, with one app and a production key.
 func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller) {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "stagedoor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := &awayStore{Storage: db}
+	store := &awayStore{Storage: openSQLite(t, filepath.Join(t.TempDir(), "stagedoor.db"))}
 	key := make([]byte, secret.KeySize)
 	rand.Read(key)
 	box, err := secret.NewBox(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := authority.New(authority.Config{Store: store, Box: box, PollInterval: 10 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		a.Close()
-		db.Close()
-	})
+	a := start(t, authority.Config{Store: store, Box: box, PollInterval: 10 * time.Millisecond})
+	ctx := t.Context()
 	app, err := a.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
 		t.Fatal(err)
@@ -153,10 +155,10 @@ func TestStoreAway(t *testing.T) {
 	jwks := string(a.JWKS())
 
 	store.down.Store(true)
-	// Several reloads fail before the views are checked.
-	for deadline := time.Now().Add(10 * time.Second); store.reloadsRefused.Load() < 3; time.Sleep(time.Millisecond) {
+	// Several refreshes fail before the views are checked.
+	for deadline := time.Now().Add(10 * time.Second); store.refreshesRefused.Load() < 3; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the authority did not try to reload while the store was away")
+			t.Fatal("the authority did not try to refresh while the store was away")
 		}
 	}
 	if err := a.Ready(t.Context()); !errors.Is(err, authority.ErrUnavailable) {
@@ -196,17 +198,17 @@ func TestStoreAway(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	mint(t, a, caller, "carol")
-	entries, err := a.Audit(t.Context(), authority.AuditQuery{AppID: caller.AppID})
+	page, err := a.Audit(t.Context(), authority.AuditQuery{AppID: caller.AppID, Action: "token.mint"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	carol := 0
-	for _, e := range entries {
+	for _, e := range page.Entries {
 		if e.Action == "token.mint" && e.Target == "carol" {
 			carol++
 		}
 	}
 	if carol != 1 {
-		t.Fatalf("%d mint entries for carol, want the one minted after the store came back: %v", carol, entries)
+		t.Fatalf("%d mint entries for carol, want the one minted after the store came back: %v", carol, page.Entries)
 	}
 }

@@ -174,14 +174,6 @@ type APIKey struct {
 // Revoked reports whether the key has been revoked.
 func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
 
-// AuditQuery selects audit entries: after a sequence number, of one app
-// (all when empty), at most Limit (the store's default when 0).
-type AuditQuery struct {
-	AfterSeq int64
-	AppID    string
-	Limit    int
-}
-
 // AuditEntry is one administrative action of the audit log.
 type AuditEntry struct {
 	Seq    int64

@@ -246,9 +246,16 @@ func (tb *tab) text(sel string) string {
 }
 
 // waitText waits until the element sel selects shows want, within within
-// (stepTimeout when zero), and returns how long that took. The page tells
-// when: a MutationObserver resolves once the text is there.
+// (stepTimeout when zero), and returns how long that took.
 func (tb *tab) waitText(sel, want string, within ...time.Duration) time.Duration {
+	tb.t.Helper()
+	return tb.waitFor(fmt.Sprintf(`(document.querySelector(%q)?.innerText ?? "").includes(%q)`, sel, want), "for "+want+" in "+sel, within...)
+}
+
+// waitFor waits until the JavaScript expression cond holds in the page,
+// within within (stepTimeout when zero), and returns how long that took.
+// The page tells when: a MutationObserver checks cond after each change.
+func (tb *tab) waitFor(cond, what string, within ...time.Duration) time.Duration {
 	tb.t.Helper()
 	limit := stepTimeout
 	if len(within) > 0 {
@@ -258,13 +265,13 @@ func (tb *tab) waitText(sel, want string, within ...time.Duration) time.Duration
 	ctx, cancel := context.WithTimeout(tb.ctx, limit)
 	defer cancel()
 	expr := fmt.Sprintf(`new Promise((resolve) => {
-		const shows = () => (document.querySelector(%q)?.innerText ?? "").includes(%q);
-		if (shows()) return resolve(true);
-		const seen = new MutationObserver(() => { if (shows()) { seen.disconnect(); resolve(true); } });
+		const holds = () => Boolean(%s);
+		if (holds()) return resolve(true);
+		const seen = new MutationObserver(() => { if (holds()) { seen.disconnect(); resolve(true); } });
 		seen.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
-	})`, sel, want)
+	})`, cond)
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise)); err != nil {
-		tb.t.Fatalf("waiting %s for %q in %s (it shows %q): %v", limit, want, sel, tb.text(sel), err)
+		tb.t.Fatalf("waiting %s %s (main shows %q): %v", limit, what, tb.text("main"), err)
 	}
 	return time.Since(start)
 }

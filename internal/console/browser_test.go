@@ -127,6 +127,14 @@ func TestConsoleInChromium(t *testing.T) {
 	op.waitText("main", "signs from now on")
 	op.page("audit", "Audit log")
 	op.waitText("main table", "operator:alice")
+	op.set(`select[name="app"]`, "")
+	op.set(`input[name="actor"]`, "operator:alice")
+	op.set(`input[name="action"]`, "app.create")
+	op.click(`form[aria-labelledby="audit-h"] button[type="submit"]`)
+	op.waitFor(`document.querySelectorAll("main table tbody tr").length === 1`, "for alice's app.create alone")
+	if row := op.text("main table tbody tr"); !strings.Contains(row, "app.create") || !strings.Contains(row, "shop") {
+		t.Fatalf("the audit log filtered to alice's app.create shows %q", row)
+	}
 	op.check("audit")
 	op.page("sessions", "Console sessions")
 	op.waitText("main table", "operator:alice")

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
@@ -365,40 +367,39 @@ func (s *Server) rotateSigningKey(w http.ResponseWriter, r *http.Request, by aut
 	return nil
 }
 
-// defaultAuditPage is how many audit entries a page lists unless asked
-// otherwise, and maxAuditPage the most it may.
-const (
-	defaultAuditPage = 100
-	maxAuditPage     = 1000
-)
-
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, by authority.Principal) error {
 	q := r.URL.Query()
-	query := authority.AuditQuery{AppID: q.Get("app"), Limit: defaultAuditPage}
-	if v := q.Get("cursor"); v != "" {
-		after, err := parseCursor("cursor", v)
-		if err != nil {
-			return err
+	query := authority.AuditQuery{AppID: q.Get("app"), Action: q.Get("action"), Actor: q.Get("actor"), Cursor: q.Get("cursor"),
+		OldestFirst: q.Get("order") == "oldest"}
+	if v := q.Get("order"); v != "" && v != "oldest" && v != "newest" {
+		return &access.InvalidError{Field: "order", Detail: "must be newest or oldest"}
+	}
+	for _, t := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", &query.Since}, {"until", &query.Until}} {
+		if v := q.Get(t.name); v != "" {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return &access.InvalidError{Field: t.name, Detail: "must be an RFC 3339 time"}
+			}
+			*t.to = at
 		}
-		query.AfterSeq = after
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxAuditPage {
-			return &access.InvalidError{Field: "limit", Detail: "must be between 1 and 1000"}
+		if err != nil || n < 1 {
+			return &access.InvalidError{Field: "limit", Detail: fmt.Sprintf("must be between 1 and %d", authority.MaxAuditPage)}
 		}
 		query.Limit = n
 	}
-	entries, err := s.auth.AuditOf(r.Context(), by, query)
+	page, err := s.auth.AuditOf(r.Context(), by, query)
 	if err != nil {
 		return err
 	}
-	out := auditBody{Entries: make([]auditEntryBody, len(entries))}
-	for i, e := range entries {
+	out := auditBody{Entries: make([]auditEntryBody, len(page.Entries)), Next: page.Next}
+	for i, e := range page.Entries {
 		out.Entries[i] = auditEntryOf(e)
-	}
-	if len(entries) == query.Limit {
-		out.Next = strconv.FormatInt(entries[len(entries)-1].Seq, 10)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

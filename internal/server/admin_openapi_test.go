@@ -103,9 +103,15 @@ func TestOpenAPIContractAdmin(t *testing.T) {
 		{"rotate as an owner", call{method: "POST", path: "/v1/admin/signing-keys/rotate", bearer: own}, 403, false},
 
 		{"read the audit log", call{method: "GET", path: "/v1/admin/audit?limit=5", bearer: op}, 200, false},
-		{"read an app's audit log", call{method: "GET", path: "/v1/admin/audit?app=" + s.app + "&cursor=1", bearer: own}, 200, false},
+		{"read an app's audit log", call{method: "GET", path: "/v1/admin/audit?app=" + s.app, bearer: own}, 200, false},
+		{"read the audit log filtered", call{method: "GET", path: "/v1/admin/audit?action=app.create&actor=operator:alice&order=oldest&limit=2&since=" +
+			s.clock.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + "&until=" + s.clock.Now().Add(time.Hour).UTC().Format(time.RFC3339), bearer: op}, 200, false},
 		{"read another app's audit log", call{method: "GET", path: "/v1/admin/audit?app=" + other.App, bearer: own}, 403, false},
-		{"read with a bad cursor", call{method: "GET", path: "/v1/admin/audit?cursor=01", bearer: op}, 400, true},
+		{"read with a bad cursor", call{method: "GET", path: "/v1/admin/audit?cursor=1", bearer: op}, 400, true},
+		{"read since no time", call{method: "GET", path: "/v1/admin/audit?since=yesterday", bearer: op}, 400, true},
+		{"read in no order", call{method: "GET", path: "/v1/admin/audit?order=random", bearer: op}, 400, true},
+		{"read 2000 entries", call{method: "GET", path: "/v1/admin/audit?limit=2000", bearer: op}, 400, true},
+		{"read until before since", call{method: "GET", path: "/v1/admin/audit?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", bearer: op}, 400, false},
 	})
 
 	t.Run("expired", func(t *testing.T) {

@@ -271,12 +271,12 @@ func TestAdminActionsAudited(t *testing.T) {
 	wantOK(t, s.admin(t, own, call{method: "POST", path: "/v1/admin/apps/" + s.app + "/tokens",
 		body: map[string]any{"api_key": s.prod.APIKey, "user_id": "alice", "role": "viewer"}}), http.StatusCreated)
 	wantOK(t, s.admin(t, op, call{method: "POST", path: "/v1/admin/apps/" + s.app + "/revocations", body: map[string]any{"user_id": "alice"}}), http.StatusCreated)
-	entries, err := s.auth.Audit(context.Background(), authority.AuditQuery{})
+	page, err := s.auth.Audit(context.Background(), authority.AuditQuery{OldestFirst: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	for _, e := range entries {
+	for _, e := range page.Entries {
 		got[e.Action] = e.Actor
 	}
 	ownerName := "owner:" + s.prod.APIKey

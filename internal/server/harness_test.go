@@ -259,11 +259,28 @@ func (s *testServer) caller(t *testing.T, key authority.NewKey) authority.Caller
 // answered has its entries stored already, minting included.
 func (s *testServer) auditCount(t *testing.T) int {
 	t.Helper()
-	entries, err := s.auth.Audit(context.Background(), authority.AuditQuery{})
+	entries, err := auditLog(context.Background(), s.auth)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return len(entries)
+}
+
+// auditLog returns the whole audit log, oldest first, read page by page.
+func auditLog(ctx context.Context, auth *authority.Authority) ([]authority.AuditEntry, error) {
+	var all []authority.AuditEntry
+	q := authority.AuditQuery{OldestFirst: true, Limit: authority.MaxAuditPage}
+	for {
+		page, err := auth.Audit(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Entries...)
+		if page.Next == "" {
+			return all, nil
+		}
+		q.Cursor = page.Next
+	}
 }
 
 // revocationCount is the number of revocations of the test app.

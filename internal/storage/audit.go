@@ -32,14 +32,65 @@ func (e AuditEntry) Validate() error {
 	return nil
 }
 
-// AuditQuery selects audit entries to list.
+// AuditQuery selects a page of the audit log: the entries that match every
+// filter given, in the order they happened (by Time, then by Seq among
+// entries of the same time), oldest first unless Newest.
 type AuditQuery struct {
-	// AfterSeq keeps only entries with a greater Seq.
-	AfterSeq int64
-	// AppID keeps only one app's entries; empty keeps every entry.
-	AppID string
+	// AppID, Action and Actor keep only the entries of that app, action or
+	// actor; empty keeps every entry.
+	AppID  string
+	Action string
+	Actor  string
+	// Since keeps only the entries that happened at or after it; zero
+	// keeps every entry.
+	Since time.Time
+	// Until keeps only the entries that happened before it; zero keeps
+	// every entry.
+	Until time.Time
+	// After continues a listing: only the entries past this position, in
+	// the query's order, are kept. The zero position starts at the
+	// beginning.
+	After AuditPosition
+	// Newest lists the newest entries first.
+	Newest bool
 	// Limit caps how many are returned; zero or less means no cap.
 	Limit int
+}
+
+// AuditPosition is where an entry stands in the audit log's order: its
+// Time, then its Seq.
+type AuditPosition struct {
+	Time time.Time
+	Seq  int64
+}
+
+// IsZero reports whether p is the zero position, the start of a listing.
+func (p AuditPosition) IsZero() bool { return p.Time.IsZero() && p.Seq == 0 }
+
+// Position returns where e stands in the audit log's order.
+func (e AuditEntry) Position() AuditPosition { return AuditPosition{Time: e.Time, Seq: e.Seq} }
+
+// AuditPrune selects the entries PruneAudit deletes: those that happened
+// before Before, and those numbered more than Keep below the newest.
+type AuditPrune struct {
+	// Before deletes the entries that happened before it; zero deletes
+	// none by age.
+	Before time.Time
+	// Keep deletes the entries whose Seq is more than Keep below the
+	// newest entry's, so that at most Keep remain; zero deletes none by
+	// number.
+	Keep int64
+	// Limit caps how many entries one call deletes, keeping its
+	// transaction short; it must be positive.
+	Limit int
+}
+
+// Validate reports ErrInvalid if p has no positive Limit or a negative Keep.
+func (p AuditPrune) Validate() error {
+	if p.Limit <= 0 || p.Keep < 0 {
+		return fmt.Errorf("audit prune needs a positive limit and a keep of zero or more: %w", ErrInvalid)
+	}
+	return nil
 }
 
 // AuditLog stores the audit log.
@@ -50,6 +101,12 @@ type AuditLog interface {
 	// them or, if one is invalid, none. It is for frequent events, such as
 	// tokens being minted, whose entries are queued and written together.
 	AppendAuditBatch(ctx context.Context, entries []AuditEntry) error
-	// ListAudit returns the entries q selects, ordered by Seq.
+	// ListAudit returns the entries q selects, in q's order. Each filter
+	// alone, and an app with an action, is served by an index in that
+	// order, so such a page costs the same at any size of the log.
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+	// PruneAudit deletes, oldest first, at most p.Limit of the entries p
+	// selects, in one write transaction, and returns how many it deleted.
+	// When none is selected it only reads.
+	PruneAudit(ctx context.Context, p AuditPrune) (int, error)
 }

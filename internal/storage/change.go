@@ -16,6 +16,11 @@ const (
 	// ChangeResync means changes may have been missed: reload everything
 	// cached, revocations from the last cursor seen.
 	ChangeResync ChangeKind = "resync"
+	// ChangeExternal means that another process sharing the database may
+	// have committed changes the feed cannot detail: read what is followed
+	// after the cursors last read, as a poll would. It may follow this
+	// process's own commits too.
+	ChangeExternal ChangeKind = "external"
 )
 
 // Change tells that something was committed.

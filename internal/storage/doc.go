@@ -52,6 +52,12 @@
 // tells a consumer that changes may have been missed and that it must reload
 // everything it caches from its last cursor.
 //
+// Changes to apps, API keys, roles and signing keys are also numbered in
+// the store (CatalogChanges), in the transaction that makes them, like
+// revocations: a node that holds the catalog in memory reads, on a hint
+// or when it polls for other processes' changes, only the entries changed
+// since the number it last read.
+//
 // # Times
 //
 // Times are stored in UTC with at least millisecond precision; stored times

@@ -35,7 +35,8 @@ type Roles interface {
 	PutRole(ctx context.Context, role Role, audit *AuditEntry) error
 	// GetRole returns one role of an app, or ErrNotFound.
 	GetRole(ctx context.Context, appID, name string) (Role, error)
-	// ListRoles returns the roles of an app, ordered by name.
+	// ListRoles returns the roles of an app, or of every app if appID is
+	// empty, ordered by app and name.
 	ListRoles(ctx context.Context, appID string) ([]Role, error)
 	// DeleteRole deletes one role of an app, or returns ErrNotFound.
 	DeleteRole(ctx context.Context, appID, name string, audit *AuditEntry) error

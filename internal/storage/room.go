@@ -245,7 +245,8 @@ type Rooms interface {
 	// GetSession returns a session, ended or not, or ErrNotFound.
 	GetSession(ctx context.Context, appID, room, id string) (Session, error)
 	// ListSessions returns the sessions not ended of one room, or of every
-	// room of the app when room is empty, ordered by creation.
+	// room of the app when room is empty, or of every app when appID is
+	// empty too, ordered by creation.
 	ListSessions(ctx context.Context, appID, room string) ([]Session, error)
 	// AdmitSession moves a waiting session to joined; ErrConflict if it is
 	// not waiting. MaxParticipants was already checked at join.

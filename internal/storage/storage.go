@@ -14,6 +14,7 @@ type Storage interface {
 	AuditLog
 	Rooms
 	SessionPolicies
+	CatalogChanges
 	ConsoleSessions
 	ChangeFeed
 

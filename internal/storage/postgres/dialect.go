@@ -38,6 +38,10 @@ var dialect = &sqldata.Dialect{
 	InsertRevocation: `WITH s AS (UPDATE revocation_seq SET last = last + 1 RETURNING last)
 		INSERT INTO revocations (seq, app_id, kind, value, issued_before, created_at, expires_at)
 		VALUES ((SELECT last FROM s), $1, $2, $3, $4, $5, $6) RETURNING seq`,
+	// Catalog changes are numbered likewise, from the catalog_seq row.
+	RecordCatalogChange: `WITH s AS (UPDATE catalog_seq SET last = last + 1 RETURNING last)
+		INSERT INTO catalog_changes (kind, app_id, name, seq) VALUES ($1, $2, $3, (SELECT last FROM s))
+		ON CONFLICT (kind, app_id, name) DO UPDATE SET seq = excluded.seq`,
 	ForUpdate:         ` FOR UPDATE`,
 	LockSigningKeys:   `LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`,
 	LockRefreshTokens: lockRefreshTokens,

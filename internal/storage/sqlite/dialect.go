@@ -34,6 +34,9 @@ var dialect = &sqldata.Dialect{
 	InsertAuditBatch: insertAuditBatch,
 	InsertRevocation: `INSERT INTO revocations (app_id, kind, value, issued_before, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+	RecordCatalogChange: `INSERT INTO catalog_changes (kind, app_id, name, seq)
+		VALUES ($1, $2, $3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM catalog_changes))
+		ON CONFLICT (kind, app_id, name) DO UPDATE SET seq = excluded.seq`,
 }
 
 // truncate returns t as it reads back from the database.

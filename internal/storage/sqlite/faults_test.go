@@ -12,12 +12,15 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// oneConnection keeps s on a single connection and runs pragma on it, so
+// oneConnection keeps s's statements on a single connection, beside the
+// one that watches for other processes' commits, and runs pragma on it, so
 // that a per-connection setting such as max_page_count or query_only holds
 // for everything s does next.
 func oneConnection(t *testing.T, s *Store, pragma string) {
 	t.Helper()
-	s.db.SetMaxOpenConns(1)
+	s.db.SetMaxIdleConns(0) // closes the idle ones
+	s.db.SetMaxOpenConns(2)
+	s.db.SetMaxIdleConns(1)
 	if _, err := s.db.ExecContext(t.Context(), pragma); err != nil {
 		t.Fatalf("%s: %v", pragma, err)
 	}

@@ -5,7 +5,10 @@
 // returned survives a crash of the process or the machine. Write transactions
 // begin with BEGIN IMMEDIATE and wait on a busy timeout, so concurrent
 // writers queue instead of failing. Changes are fanned out in-process after
-// each commit; the database is not meant to be shared by several processes.
+// each commit. The database is not meant to be served by several
+// processes, but the command line writes it while a server runs: commits
+// of other processes are announced as a storage.ChangeExternal within
+// watchInterval.
 package sqlite
 
 import (
@@ -38,6 +41,10 @@ type Store struct {
 	// SQLite runs one writer anyway; queuing here instead of in SQLite's
 	// busy handler, which sleeps and retries, keeps waits short and fair.
 	writer chan struct{}
+	// stopWatch ends the watch for other processes' commits; watching is
+	// closed once it has.
+	stopWatch context.CancelFunc
+	watching  chan struct{}
 }
 
 // Open opens, creating it if needed, the database at path and migrates its
@@ -58,8 +65,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
+	db.SetMaxOpenConns(maxConns + 1)
+	db.SetMaxIdleConns(maxConns + 1)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
@@ -68,18 +75,30 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s := &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1)}
+	watcher, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fail("open", err)
+	}
+	s := &Store{db: db, hub: feed.NewHub(), writer: make(chan struct{}, 1), watching: make(chan struct{})}
 	s.Rooms = s.writeRooms
 	s.Store = sqldata.New(dialect, conn{db}, s.write)
+	var watchCtx context.Context
+	watchCtx, s.stopWatch = context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(s.watching)
+		s.watch(watchCtx, watcher)
+	}()
 	return s, nil
 }
 
-// maxConns caps the connections to the database, and so its file handles
-// and page caches: one writer runs at a time anyway and WAL readers need
-// no more than a few. They are all kept when idle: a connection closed
-// while others hold locks on the file keeps its file handle until they all
-// let go (POSIX locks are per process), so reopening connections would
-// pile handles up under load.
+// maxConns caps the connections that run statements, and so with the one
+// that watches for other processes' commits, the file handles and page
+// caches: one writer runs at a time anyway and WAL readers need no more
+// than a few. They are all kept when idle: a connection closed while
+// others hold locks on the file keeps its file handle until they all let
+// go (POSIX locks are per process), so reopening connections would pile
+// handles up under load.
 const maxConns = 8
 
 // private makes the database and its -wal and -shm files, where they exist,
@@ -112,6 +131,8 @@ func dsn(path string) string {
 
 // Close ends every change subscription and closes the database.
 func (s *Store) Close() error {
+	s.stopWatch()
+	<-s.watching
 	s.hub.Close()
 	return s.db.Close()
 }

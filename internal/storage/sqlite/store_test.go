@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/storagetest"
@@ -77,5 +78,32 @@ func TestRefusesNewerSchema(t *testing.T) {
 	}
 	if !errors.Is(err, storage.ErrSchemaTooNew) {
 		t.Fatalf("got %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// A commit by another process on the same file, such as the command line
+// while a server runs, is announced on the feed as a ChangeExternal.
+func TestOtherProcessCommitsAnnounced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stagedoor.db")
+	server, cli := open(t, path), open(t, path)
+	defer server.Close()
+	defer cli.Close()
+	changes, err := server.Changes(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.CreateApp(t.Context(), storage.App{ID: "app1", Name: "Acme"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case c := <-changes:
+			if c.Kind == storage.ChangeExternal {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no ChangeExternal within 10 s of another process's commit")
+		}
 	}
 }

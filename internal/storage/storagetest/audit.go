@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -64,24 +65,157 @@ func testAudit(t *testing.T, open opener) {
 		_, err = s.AppendAudit(t.Context(), storage.AuditEntry{Actor: "cli"})
 		wantErr(t, err, storage.ErrInvalid)
 	})
-	t.Run("CursorLimitAndApp", func(t *testing.T) {
+	t.Run("Filters", func(t *testing.T) {
 		s := open(t)
+		base := now()
 		var all []storage.AuditEntry
-		for _, app := range []string{"app1", "app2", "app1", "", "app1"} {
-			e, err := s.AppendAudit(t.Context(), storage.AuditEntry{Time: now(), Actor: "cli", Action: "key.create", AppID: app})
+		for i, e := range []storage.AuditEntry{
+			{Actor: "cli", Action: "key.create", AppID: "app1"},
+			{Actor: "api_key:k1", Action: "token.mint", AppID: "app2"},
+			{Actor: "api_key:k1", Action: "token.mint", AppID: "app1"},
+			{Actor: "system", Action: "signing_key.init"},
+			{Actor: "cli", Action: "key.revoke", AppID: "app1"},
+		} {
+			e.Time = base.Add(time.Duration(i) * time.Second)
+			stored, err := s.AppendAudit(t.Context(), e)
 			noErr(t, err)
-			all = append(all, e)
+			all = append(all, stored)
 		}
-		for i := 1; i < len(all); i++ {
-			if all[i].Seq <= all[i-1].Seq {
-				t.Fatalf("seqs not increasing: %d then %d", all[i-1].Seq, all[i].Seq)
+		for _, c := range []struct {
+			name string
+			q    storage.AuditQuery
+			want []int
+		}{
+			{"all", storage.AuditQuery{}, []int{0, 1, 2, 3, 4}},
+			{"app", storage.AuditQuery{AppID: "app1"}, []int{0, 2, 4}},
+			{"action", storage.AuditQuery{Action: "token.mint"}, []int{1, 2}},
+			{"actor", storage.AuditQuery{Actor: "cli"}, []int{0, 4}},
+			{"app and action", storage.AuditQuery{AppID: "app1", Action: "token.mint"}, []int{2}},
+			{"app, actor, newest", storage.AuditQuery{AppID: "app1", Actor: "cli", Newest: true}, []int{4, 0}},
+			{"since", storage.AuditQuery{Since: all[3].Time}, []int{3, 4}},
+			{"until", storage.AuditQuery{Until: all[1].Time}, []int{0}},
+			{"since and until", storage.AuditQuery{Since: all[1].Time, Until: all[3].Time}, []int{1, 2}},
+			{"limit", storage.AuditQuery{Limit: 2}, []int{0, 1}},
+			{"newest, limit", storage.AuditQuery{Newest: true, Limit: 2}, []int{4, 3}},
+			{"unknown app", storage.AuditQuery{AppID: "nope"}, nil},
+			{"case matters", storage.AuditQuery{Action: "Token.Mint"}, nil},
+		} {
+			got, err := s.ListAudit(t.Context(), c.q)
+			noErr(t, err)
+			var want []storage.AuditEntry
+			for _, i := range c.want {
+				want = append(want, all[i])
+			}
+			if len(want) == 0 {
+				if len(got) != 0 {
+					t.Fatalf("%s: got %+v, want none", c.name, got)
+				}
+				continue
+			}
+			same(t, got, want)
+		}
+	})
+	t.Run("TimeOrderAndCursor", func(t *testing.T) {
+		s := open(t)
+		base := now()
+		// Appended out of time order, with ties in time: the listing
+		// follows the time, then the sequence number.
+		var stored []storage.AuditEntry
+		for _, offset := range []int{3, 1, 1, 0, 3, 2, 1} {
+			e, err := s.AppendAudit(t.Context(), storage.AuditEntry{Time: base.Add(time.Duration(offset) * time.Second), Actor: "cli", Action: "key.create", AppID: "app1"})
+			noErr(t, err)
+			stored = append(stored, e)
+		}
+		oldest := []storage.AuditEntry{stored[3], stored[1], stored[2], stored[6], stored[5], stored[0], stored[4]}
+		all, err := s.ListAudit(t.Context(), storage.AuditQuery{})
+		noErr(t, err)
+		same(t, all, oldest)
+		newest := slices.Clone(oldest)
+		slices.Reverse(newest)
+		for _, c := range []struct {
+			newest bool
+			want   []storage.AuditEntry
+		}{{false, oldest}, {true, newest}} {
+			for _, size := range []int{1, 2, 3, 7} {
+				var pages []storage.AuditEntry
+				q := storage.AuditQuery{AppID: "app1", Newest: c.newest, Limit: size}
+				for range len(c.want) + 1 {
+					page, err := s.ListAudit(t.Context(), q)
+					noErr(t, err)
+					if len(page) == 0 {
+						break
+					}
+					pages = append(pages, page...)
+					q.After = page[len(page)-1].Position()
+				}
+				same(t, pages, c.want)
 			}
 		}
-		got, err := s.ListAudit(t.Context(), storage.AuditQuery{AfterSeq: all[0].Seq, Limit: 3})
+		got, err := s.ListAudit(t.Context(), storage.AuditQuery{After: stored[2].Position(), Until: stored[0].Time})
 		noErr(t, err)
-		same(t, got, all[1:4])
-		got, err = s.ListAudit(t.Context(), storage.AuditQuery{AppID: "app1", AfterSeq: all[0].Seq})
+		same(t, got, []storage.AuditEntry{stored[6], stored[5]})
+	})
+	t.Run("Prune", func(t *testing.T) {
+		s := open(t)
+		base := now().Add(-time.Hour)
+		var stored []storage.AuditEntry
+		for i := range 10 {
+			e, err := s.AppendAudit(t.Context(), storage.AuditEntry{Time: base.Add(time.Duration(i) * time.Minute), Actor: "cli", Action: "key.create"})
+			noErr(t, err)
+			stored = append(stored, e)
+		}
+		remaining := func() []storage.AuditEntry {
+			t.Helper()
+			got, err := s.ListAudit(t.Context(), storage.AuditQuery{})
+			noErr(t, err)
+			return got
+		}
+		for _, bad := range []storage.AuditPrune{{Before: base}, {Before: base, Limit: -1}, {Keep: -1, Limit: 1}} {
+			_, err := s.PruneAudit(t.Context(), bad)
+			wantErr(t, err, storage.ErrInvalid)
+		}
+		n, err := s.PruneAudit(t.Context(), storage.AuditPrune{Limit: 100})
 		noErr(t, err)
-		same(t, got, []storage.AuditEntry{all[2], all[4]})
+		same(t, n, 0)
+		// By age, at most the limit, oldest first; the entry at the
+		// cutoff itself stays.
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Before: stored[4].Time, Limit: 3})
+		noErr(t, err)
+		same(t, n, 3)
+		same(t, remaining(), stored[3:])
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Before: stored[4].Time, Limit: 3})
+		noErr(t, err)
+		same(t, n, 1)
+		same(t, remaining(), stored[4:])
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Before: stored[4].Time, Limit: 3})
+		noErr(t, err)
+		same(t, n, 0)
+		// By number: at most Keep remain, the newest.
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Keep: 5, Limit: 100})
+		noErr(t, err)
+		same(t, n, 1)
+		same(t, remaining(), stored[5:])
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Keep: 5, Limit: 100})
+		noErr(t, err)
+		same(t, n, 0)
+		// Both at once share the limit, age first.
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Before: stored[6].Time, Keep: 2, Limit: 2})
+		noErr(t, err)
+		same(t, n, 2)
+		same(t, remaining(), stored[7:])
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Before: stored[6].Time, Keep: 2, Limit: 2})
+		noErr(t, err)
+		same(t, n, 1)
+		same(t, remaining(), stored[8:])
+		// Entries appended after a prune are numbered on.
+		e, err := s.AppendAudit(t.Context(), storage.AuditEntry{Actor: "cli", Action: "key.create"})
+		noErr(t, err)
+		if e.Seq <= stored[9].Seq {
+			t.Fatalf("seq %d after pruning, want above %d", e.Seq, stored[9].Seq)
+		}
+		n, err = s.PruneAudit(t.Context(), storage.AuditPrune{Before: time.Now().Add(time.Hour), Limit: 100})
+		noErr(t, err)
+		same(t, n, 3)
+		same(t, len(remaining()), 0)
 	})
 }

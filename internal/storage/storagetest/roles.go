@@ -66,6 +66,9 @@ func testRoles(t *testing.T, open opener) {
 		got, err := s.ListRoles(t.Context(), "app1")
 		noErr(t, err)
 		same(t, got, []storage.Role{a, b})
+		all, err := s.ListRoles(t.Context(), "")
+		noErr(t, err)
+		same(t, all, []storage.Role{a, b, other})
 	})
 	t.Run("Delete", func(t *testing.T) {
 		s := open(t)

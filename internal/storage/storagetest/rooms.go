@@ -163,5 +163,17 @@ func testRooms(t *testing.T, open opener) {
 		events, err := s.ListRoomEvents(t.Context(), "app2", "stage", 0, 0)
 		noErr(t, err)
 		same(t, len(events), 1)
+		mustJoin(t, s, "stage", "s2", "bob")
+		other := newSession("stage", "s3", "carol")
+		other.AppID = "app2"
+		_, _, err = s.JoinRoom(t.Context(), other, now())
+		noErr(t, err)
+		all, err := s.ListSessions(t.Context(), "", "")
+		noErr(t, err)
+		var ids []string
+		for _, l := range all {
+			ids = append(ids, l.AppID+"/"+l.ID)
+		}
+		same(t, ids, []string{"app1/s1", "app1/s2", "app2/s3"})
 	})
 }

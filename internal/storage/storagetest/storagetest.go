@@ -19,6 +19,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, open) })
+	t.Run("CatalogChanges", func(t *testing.T) { testCatalogChanges(t, open) })
 	t.Run("Ping", func(t *testing.T) { testPing(t, open) })
 	t.Run("Rooms", func(t *testing.T) { testRooms(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })

@@ -29,7 +29,7 @@ func (s Store) CreateAPIKey(ctx context.Context, key storage.APIKey, audit *stor
 		if err != nil {
 			return nil, s.d.Fail("create api key", err)
 		}
-		return []storage.Change{{Kind: storage.ChangeAPIKey, AppID: key.AppID}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeAPIKey, key.AppID, key.ID)
 	})
 }
 
@@ -75,10 +75,11 @@ func (s Store) RevokeAPIKey(ctx context.Context, id string, now, tokensExpireBy 
 		if err != nil {
 			return nil, err
 		}
-		return []storage.Change{
-			{Kind: storage.ChangeAPIKey, AppID: appID},
-			{Kind: storage.ChangeRevocation, AppID: appID, Cursor: rev.Seq},
-		}, nil
+		c, err := s.changed(ctx, tx, storage.ChangeAPIKey, appID, id)
+		if err != nil {
+			return nil, err
+		}
+		return []storage.Change{c, {Kind: storage.ChangeRevocation, AppID: appID, Cursor: rev.Seq}}, nil
 	})
 	return rev, err
 }

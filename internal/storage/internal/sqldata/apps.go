@@ -27,7 +27,7 @@ func (s Store) CreateApp(ctx context.Context, app storage.App, audit *storage.Au
 		if err != nil {
 			return nil, s.d.Fail("create app", err)
 		}
-		return []storage.Change{{Kind: storage.ChangeApp, AppID: app.ID}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeApp, app.ID, "")
 	})
 }
 
@@ -72,6 +72,6 @@ func (s Store) SetSessionPolicy(ctx context.Context, appID, policy string, audit
 		if n == 0 {
 			return nil, fmt.Errorf("app %q: %w", appID, storage.ErrNotFound)
 		}
-		return []storage.Change{{Kind: storage.ChangeApp, AppID: appID}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeApp, appID, "")
 	})
 }

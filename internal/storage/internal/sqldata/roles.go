@@ -25,7 +25,7 @@ func (s Store) PutRole(ctx context.Context, role storage.Role, audit *storage.Au
 		if err != nil {
 			return nil, s.d.Fail("put role", err)
 		}
-		return []storage.Change{{Kind: storage.ChangeRole, AppID: role.AppID}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeRole, role.AppID, role.Name)
 	})
 }
 
@@ -37,7 +37,8 @@ func (s Store) GetRole(ctx context.Context, appID, name string) (storage.Role, e
 
 // ListRoles implements storage.Roles.
 func (s Store) ListRoles(ctx context.Context, appID string) ([]storage.Role, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+roleColumns+` FROM roles WHERE app_id = $1 ORDER BY name`, appID)
+	rows, err := s.db.Query(ctx, `SELECT `+roleColumns+` FROM roles
+		WHERE $1 = '' OR app_id = $1 ORDER BY app_id, name`, appID)
 	return collect(s.d, "list roles", rows, err, s.scanRole)
 }
 
@@ -51,7 +52,7 @@ func (s Store) DeleteRole(ctx context.Context, appID, name string, audit *storag
 		if n == 0 {
 			return nil, fmt.Errorf("role %q of app %q: %w", name, appID, storage.ErrNotFound)
 		}
-		return []storage.Change{{Kind: storage.ChangeRole, AppID: appID}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeRole, appID, name)
 	})
 }
 

@@ -17,6 +17,9 @@ func (s Store) GetSession(ctx context.Context, appID, room, id string) (storage.
 
 // ListSessions implements storage.Rooms.
 func (s Store) ListSessions(ctx context.Context, appID, room string) ([]storage.Session, error) {
+	if appID == "" {
+		return sessions(ctx, s.d, s.db, `state <> 'ended'`)
+	}
 	return sessions(ctx, s.d, s.db, `app_id = $1 AND ($2 = '' OR room = $2) AND state <> 'ended'`, appID, room)
 }
 

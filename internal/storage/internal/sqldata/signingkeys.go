@@ -52,7 +52,7 @@ func (s Store) InitSigningKeys(ctx context.Context, current, next storage.Signin
 				return nil, err
 			}
 		}
-		return []storage.Change{{Kind: storage.ChangeSigningKey}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeSigningKey, "", "")
 	})
 }
 
@@ -85,7 +85,7 @@ func (s Store) RotateSigningKeys(ctx context.Context, expectedCurrentID string, 
 		if err := s.insertSigningKey(ctx, tx, newNext); err != nil {
 			return nil, err
 		}
-		return []storage.Change{{Kind: storage.ChangeSigningKey}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeSigningKey, "", "")
 	})
 }
 
@@ -101,7 +101,7 @@ func (s Store) PruneSigningKeys(ctx context.Context, now time.Time) (int, error)
 		if n == 0 {
 			return nil, nil
 		}
-		return []storage.Change{{Kind: storage.ChangeSigningKey}}, nil
+		return s.changedOnly(ctx, tx, storage.ChangeSigningKey, "", "")
 	})
 	return int(n), err
 }

@@ -85,6 +85,11 @@ type Dialect struct {
 	// value, $4 issued_before, $5 created_at and $6 expires_at, and
 	// returns its seq: strictly increasing in commit order.
 	InsertRevocation string
+	// RecordCatalogChange records the change of the catalog entry of $1
+	// kind, $2 app_id and $3 name, numbering it after every catalog
+	// change committed before: its seq is strictly increasing in commit
+	// order.
+	RecordCatalogChange string
 
 	// InsertAuditBatch inserts audit entries, whose times are set, in one
 	// go, numbering them in their order.

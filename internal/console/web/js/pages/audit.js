@@ -1,7 +1,8 @@
-// The audit log: who did what, filtered, a page at a time.
+// The audit log: who did what, filtered by app, action, actor and time,
+// newest first, a page at a time.
 
 import { api, ownerApp } from "../api.js";
-import { el, field, fill, form, table, when } from "../ui.js";
+import { el, field, fill, form, showError, table, when } from "../ui.js";
 import { state } from "../state.js";
 
 export async function render(main, { title }) {
@@ -10,25 +11,54 @@ export async function render(main, { title }) {
     "select",
     { name: "app" },
     ownerApp() ? null : el("option", { value: "" }, "every app"),
-    state.apps.map((a) => el("option", { value: a.id, selected: a.id === state.app?.id && ownerApp() ? true : undefined }, a.name)),
+    state.apps.map((a) => el("option", { value: a.id, selected: a.id === state.app?.id && Boolean(ownerApp()) }, a.name)),
   );
   const f = form(
     { "aria-labelledby": "audit-h" },
-    [el("div", { class: "row" }, field("App", scope)), el("div", { class: "row" }, el("button", { type: "submit" }, "Show"))],
-    async () => {
-      await page(out, { app: scope.value }, true);
+    [
+      el(
+        "div",
+        { class: "row" },
+        field("App", scope),
+        field("Action", el("input", { name: "action", autocomplete: "off", placeholder: "key.revoke" })),
+        field("Actor", el("input", { name: "actor", autocomplete: "off", placeholder: "operator:alice" })),
+      ),
+      el(
+        "div",
+        { class: "row" },
+        field("Since", el("input", { name: "since", type: "datetime-local", step: "1" })),
+        field("Until", el("input", { name: "until", type: "datetime-local", step: "1" })),
+        field("Order", el("select", { name: "order" }, el("option", { value: "newest" }, "newest first"), el("option", { value: "oldest" }, "oldest first"))),
+      ),
+      el("div", { class: "row" }, el("button", { type: "submit" }, "Show")),
+    ],
+    async (sent) => {
+      await page(out, sent, queryOf(sent));
     },
   );
   fill(main, el("h1", {}, title), el("section", { class: "panel" }, el("h2", { id: "audit-h" }, "Filter"), f), out);
-  await page(out, { app: scope.value }, true);
+  await page(out, f, queryOf(f));
 }
 
-/** Shows the page after cursor of the entries query selects. */
-async function page(out, query, first, cursor) {
+/** The query the filter form asks for. */
+function queryOf(f) {
   const q = new URLSearchParams();
-  if (query.app) q.set("app", query.app);
-  if (cursor) q.set("cursor", cursor);
+  for (const name of ["app", "action", "actor", "order"]) {
+    const v = f.elements[name].value.trim();
+    if (v) q.set(name, v);
+  }
+  for (const name of ["since", "until"]) {
+    const v = f.elements[name].value;
+    if (v) q.set(name, new Date(v).toISOString().replace(/\.\d{3}Z$/, "Z"));
+  }
   q.set("limit", "100");
+  return q;
+}
+
+/** Shows the page of the entries query selects, after cursor if any. */
+async function page(out, f, query, cursor) {
+  const q = new URLSearchParams(query);
+  if (cursor) q.set("cursor", cursor);
   const { entries, next } = await api("GET", `/v1/admin/audit?${q}`);
   const rows = entries.map((e) => [
     String(e.seq),
@@ -39,9 +69,12 @@ async function page(out, query, first, cursor) {
     e.target || "—",
     e.detail ? el("code", {}, JSON.stringify(e.detail)) : "",
   ]);
-  const t = table("Audit log entries, oldest first", ["Seq", "Time", "Actor", "Action", "App", "Target", "Detail"], rows, "No entry.");
-  const more = next ? el("button", { type: "button", class: "secondary", onclick: () => page(out, query, false, next) }, "Next page") : null;
-  fill(out, el("h2", {}, first ? "Entries" : `Entries after ${cursor}`), t, more);
+  const order = query.get("order") === "oldest" ? "oldest first" : "newest first";
+  const t = table(`Audit log entries, ${order}`, ["Seq", "Time", "Actor", "Action", "App", "Target", "Detail"], rows, "No entry matches.");
+  const more = next
+    ? el("button", { type: "button", class: "secondary", onclick: () => page(out, f, query, next).catch((err) => showError(f, err)) }, "Next page")
+    : null;
+  fill(out, el("h2", {}, cursor ? "More entries" : "Entries"), t, more);
 }
 
 function appName(id) {
