@@ -2,13 +2,15 @@
 # the database STAGEDOOR_TEST_POSTGRES names, or else a cluster the tests
 # start themselves (as root, with PostgreSQL's server installed). The
 # TypeScript client's suite needs Node 20 with npm, and Debian's chromium
-# for its browser test.
+# for its browser test; so do the console's browser tests, which also take
+# axe-core from npm. The client is built first: the console embeds a copy
+# of it, which its tests check is not stale.
 #
 # The LiveKit end-to-end tests (e2e/livekit, a module of their own) run too
 # when a livekit-server binary is found: LIVEKIT_SERVER, else
 # livekit-server on PATH.
 
-.PHONY: test test-js vet build bench e2e-livekit
+.PHONY: test test-js test-console-deps vet build bench e2e-livekit
 
 build:
 	go build -o stagedoor ./cmd/stagedoor
@@ -17,10 +19,12 @@ vet:
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-test: vet
-	go test -race -count=1 ./...
-	$(MAKE) test-js
+test: vet test-js test-console-deps
+	STAGEDOOR_REQUIRE_CLIENT_BUILD=1 go test -race -count=1 ./...
 	@$(MAKE) --no-print-directory e2e-livekit
+
+test-console-deps:
+	cd internal/console/testdata/axe && npm ci
 
 test-js:
 	cd clients/js && npm ci && npm run build && npm test

@@ -57,6 +57,14 @@ func ForToken(err error) *Problem {
 	return p
 }
 
+// Forbidden is the 403 problem of a valid Bearer token whose holder may
+// not do what it asked, for a reason other than a missing permission.
+func Forbidden(code, detail string) *Problem {
+	p := New(http.StatusForbidden, code, detail)
+	p.Challenge = bearerChallenge("insufficient_scope", detail, "")
+	return p
+}
+
 // bearerChallenge is RFC 6750's WWW-Authenticate value.
 func bearerChallenge(errCode, desc, scope string) string {
 	s := `Bearer realm="stagedoor", error="` + errCode + `", error_description=` + strconv.Quote(desc)

@@ -63,8 +63,13 @@ func NewClaims(s Spec) *Claims {
 // user type, and a subject, participant or room that breaks the name rule
 // (access.CheckName) make the token malformed: a token must speak the
 // vocabulary, and carry no name the API would refuse (one that could not
-// be revoked or addressed).
+// be revoked or addressed). So does an audience other than an access
+// token's (rtc, api, or none): a token for something else, such as the
+// console's "admin", grants nothing in rooms.
 func GrantsOf(c *Claims) (access.Grants, error) {
+	if _, err := access.ParseAudience(string(c.Audience)); err != nil {
+		return access.Grants{}, malformed("aud " + quote(string(c.Audience)) + " is not the audience of an access token")
+	}
 	if err := checkNames(c); err != nil {
 		return access.Grants{}, malformed(err.Error())
 	}

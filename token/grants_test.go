@@ -93,6 +93,8 @@ func TestGrantsOfRefuses(t *testing.T) {
 		{"subject with a slash", func(c *token.Claims) { c.Subject = "a/b" }},
 		{"participant with a bidi override", func(c *token.Claims) { c.Grants.Participant = "p\u202e1" }},
 		{"room named ..", func(c *token.Claims) { c.Grants.Rooms = []string{"stage", ".."} }},
+		{"the console's audience", func(c *token.Claims) { c.Audience = "admin" }},
+		{"an audience spelt otherwise", func(c *token.Claims) { c.Audience = "RTC" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := sampleClaims()

@@ -265,7 +265,7 @@ func TestHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"token", "mint"}, {"token", "inspect"}, {"key", "generate-signing"}, {"key", "create"}, {"key", "list"},
 		{"key", "revoke"}, {"app", "create"}, {"app", "list"}, {"role", "set"}, {"role", "list"},
-		{"signing-key", "rotate"}, {"audit"}, {"livekit", "set"}, {"livekit", "list"},
+		{"signing-key", "rotate"}, {"audit"}, {"livekit", "set"}, {"livekit", "list"}, {"admin", "login"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out := wantSuccess(t, cli(t, "", append(args, "--help")...))

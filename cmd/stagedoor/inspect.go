@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/inspect"
 	"github.com/stagedoor/stagedoor/token"
 )
 
@@ -161,43 +158,18 @@ func fetch(ctx context.Context, url string) ([]byte, error) {
 // inspection is what inspect reports about a token; its JSON form is the
 // output of --json.
 type inspection struct {
-	Header      json.RawMessage `json:"header"`
-	Claims      json.RawMessage `json:"claims"`
-	Verified    bool            `json:"verified"`
-	Valid       bool            `json:"valid"`
-	Error       string          `json:"error"`
-	Reason      string          `json:"reason,omitempty"`
-	Expired     bool            `json:"expired"`
-	ExpiresAt   *time.Time      `json:"expires_at,omitempty"`
-	ExpiresIn   *int64          `json:"expires_in_seconds"`
-	Development bool            `json:"development"`
-	Audience    access.Audience `json:"audience,omitempty"`
-	Subject     string          `json:"subject,omitempty"`
-	UserType    access.UserType `json:"user_type,omitempty"`
-	Role        string          `json:"role,omitempty"`
-	Permissions []string        `json:"permissions"`
-	Unknown     []string        `json:"unknown_permissions,omitempty"`
-	// Rooms is nil when the token works in any room of the app.
-	Rooms       []string `json:"rooms"`
-	Participant string   `json:"participant,omitempty"`
-	Admission   string   `json:"admission,omitempty"`
+	*inspect.Report
 	// keyInfo says which key checked the signature, for the text form.
 	keyInfo string
 }
 
-// reasonUnverified is the reason given when no key was given to verify with.
-const reasonUnverified = "unverified"
-
 // inspect decodes raw and, with a key (the secret or keys), verifies it.
 func (f *inspectFlags) inspect(ctx context.Context, raw string, keys token.KeyResolver, now time.Time) *inspection {
-	r := &inspection{Permissions: []string{}}
-	r.Header, r.Claims = decodeSegments(raw)
-	h, c, err := token.Inspect(raw)
-	if err != nil {
-		r.fail(err)
+	rep, h, c := inspect.Decode(raw, now, f.leeway)
+	r := &inspection{Report: rep}
+	if c == nil {
 		return r
 	}
-	r.describe(c, now, f.leeway)
 	if f.secret != "" {
 		kind := access.Production
 		if c.Dev {
@@ -205,7 +177,7 @@ func (f *inspectFlags) inspect(ctx context.Context, raw string, keys token.KeyRe
 		}
 		k, err := token.NewHMACKey(h.Kid, []byte(f.secret), kind)
 		if err != nil {
-			r.fail(err)
+			r.Fail(err)
 			return r
 		}
 		keys, _ = token.NewKeySet(k)
@@ -215,75 +187,15 @@ func (f *inspectFlags) inspect(ctx context.Context, raw string, keys token.KeyRe
 	}
 	if keys == nil {
 		r.Error = "not verified: give --secret or --jwks to check the signature"
-		r.Reason = reasonUnverified
+		r.Reason = inspect.Unverified
 		return r
 	}
 	vc, err := token.NewVerifier(keys, token.WithLeeway(f.leeway), token.WithClock(func() time.Time { return now })).Verify(ctx, raw)
 	r.Verified = vc != nil
 	if err != nil {
-		r.fail(err)
+		r.Fail(err)
 		return r
 	}
 	r.Valid = true
 	return r
-}
-
-// fail records why the token is not valid.
-func (r *inspection) fail(err error) {
-	r.Valid = false
-	r.Error = strings.TrimPrefix(err.Error(), "token: ")
-	var te *token.Error
-	if errors.As(err, &te) {
-		r.Reason = te.Reason
-		if te.Reason == token.ErrExpired.Reason {
-			r.Expired = true
-		}
-	}
-}
-
-// describe fills in what the claims say, whether verified or not.
-func (r *inspection) describe(c *token.Claims, now time.Time, leeway time.Duration) {
-	exp := c.ExpiresAt
-	left := exp.Unix() - now.Unix()
-	r.ExpiresAt, r.ExpiresIn = &exp, &left
-	r.Expired = now.Unix()-int64(max(leeway, 0)/time.Second) >= exp.Unix()
-	r.Development = c.Dev
-	r.Audience = c.Audience
-	r.Subject = c.Subject
-	r.UserType = access.Authenticated
-	if c.User != nil {
-		r.UserType = c.User.Type
-	}
-	r.Role = c.Grants.Role
-	r.Rooms = c.Grants.Rooms
-	r.Participant = c.Grants.Participant
-	var set access.Set
-	for _, name := range c.Grants.Permissions {
-		p, err := access.ParsePermission(name)
-		if err != nil {
-			r.Unknown = append(r.Unknown, name)
-			continue
-		}
-		set = set.Union(access.Of(p))
-		r.Permissions = append(r.Permissions, name)
-	}
-	r.Admission = access.AdmissionOf(set).String()
-}
-
-// decodeSegments decodes the header and claims of a token leniently, for
-// display, returning {} for a part that is not a JSON object.
-func decodeSegments(raw string) (header, claims json.RawMessage) {
-	parts := strings.Split(raw, ".")
-	part := func(i int) json.RawMessage {
-		if i >= len(parts) {
-			return json.RawMessage("{}")
-		}
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[i], "="))
-		b = bytes.TrimSpace(b)
-		if err != nil || !json.Valid(b) || len(b) == 0 || b[0] != '{' {
-			return json.RawMessage("{}")
-		}
-		return b
-	}
-	return part(0), part(1)
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/inspect"
 )
 
 // print writes the readable form of the inspection.
@@ -20,7 +20,7 @@ func (r *inspection) print(w io.Writer) error {
 	switch {
 	case r.Verified:
 		fmt.Fprintf(&b, "Signature:   verified (%s)\n", r.keyInfo)
-	case r.Reason == reasonUnverified:
+	case r.Reason == inspect.Unverified:
 		fmt.Fprintf(&b, "Signature:   not verified (give --secret or --jwks)\n")
 	default:
 		fmt.Fprintf(&b, "Signature:   not verified\n")
@@ -56,7 +56,7 @@ func (r *inspection) print(w io.Writer) error {
 		who = fmt.Sprintf("only as participant %q", r.Participant)
 	}
 	fmt.Fprintf(&b, "Effective permissions, %s, %s:\n", rooms, who)
-	fmt.Fprintf(&b, "  enters a room: %s\n", admissionText(r.Admission))
+	fmt.Fprintf(&b, "  enters a room: %s\n", inspect.AdmissionText(r.Admission))
 	for _, p := range r.Permissions {
 		fmt.Fprintf(&b, "  %s\n", p)
 	}
@@ -65,17 +65,6 @@ func (r *inspection) print(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// admissionText says in words how a holder enters a room.
-func admissionText(a string) string {
-	switch a {
-	case access.Direct.String():
-		return "directly"
-	case access.Wait.String():
-		return "waits for a moderator to admit it"
-	}
-	return "denied"
 }
 
 // indentJSON returns raw indented by two spaces, or raw as is if it is not JSON.

@@ -62,6 +62,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
-	root.AddCommand(newServeCmd(), newTokenCmd(), newKeyCmd(), newAppCmd(), newRoleCmd(), newSigningKeyCmd(), newAuditCmd(), newLoadCmd(), newLiveKitCmd())
+	root.AddCommand(newServeCmd(), newTokenCmd(), newKeyCmd(), newAppCmd(), newRoleCmd(), newSigningKeyCmd(), newAuditCmd(), newAdminCmd(), newLoadCmd(), newLiveKitCmd())
 	return root
 }

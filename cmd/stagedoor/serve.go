@@ -149,7 +149,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(api.EndStreams)
-	log.Info("serving", "addr", ln.Addr().String(), "data", f.data.dir,
+	log.Info("serving", "addr", ln.Addr().String(), "data", f.data.dir, "console", "http://"+ln.Addr().String()+"/console/",
 		"audit_retention", formatSpan(time.Duration(f.auditAge)), "audit_max_entries", f.auditEntries)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -194,6 +194,7 @@ func bootstrap(ctx context.Context, n *node, url string, out io.Writer) error {
 	fmt.Fprintf(&b, "Created app %q and a development API key. The secret is shown only now:\n\n", "default")
 	fmt.Fprintf(&b, "  api key:    %s\n  api secret: %s\n\n", k.APIKey, k.Secret)
 	fmt.Fprintf(&b, "Mint a token:\n\n  curl -s -u '%s:%s' -H 'Content-Type: application/json' \\\n    -d '{\"user_id\":\"alice\",\"role\":\"host\",\"rooms\":[\"demo\"]}' %s/v1/tokens\n\n", k.APIKey, k.Secret, url)
+	fmt.Fprintf(&b, "The web console is at %s/console/; sign in with the link `stagedoor admin login` prints.\n\n", url)
 	_, err = io.WriteString(out, b.String())
 	return err
 }

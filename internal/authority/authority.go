@@ -14,7 +14,9 @@
 // (events.go), the sweep that ends expired and revoked sessions
 // (sessions_sweep.go), and media servers that take stagedoor's word:
 // tokens in their own format and the participants they let in mirrored
-// as sessions (media.go).
+// as sessions (media.go); and the console: sign-ins with their console
+// tokens (console.go), and the admin use cases open to operators and to
+// apps' owners for their app (admin.go, inspect.go).
 //
 // An Authority keeps in memory what every request reads (apps, keys, role
 // catalogs, signing keys, revocations) and follows the store's change feed,
@@ -282,6 +284,9 @@ func (a *Authority) prune(ctx context.Context) error {
 	}
 	a.revs.Prune(now)
 	if _, err := a.store.PruneRefreshTokens(ctx, now); err != nil {
+		return err
+	}
+	if _, err := a.store.PruneConsole(ctx, now); err != nil {
 		return err
 	}
 	return a.pruneSigningKeys(ctx)

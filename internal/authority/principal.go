@@ -7,9 +7,17 @@ import "errors"
 // token. Exactly one of its fields is set; AsOperator, AsKey and AsToken
 // make one.
 type Principal struct {
-	// Operator names an operator acting outside the HTTP API, as the
-	// audit log shows it ("cli", "system").
+	// Operator names an operator as the audit log shows it: "cli" or
+	// "system" outside the HTTP API, "operator:NAME" or "owner:KEY"
+	// signed in to the console.
 	Operator string
+	// Session is the console session an operator acts through; empty
+	// outside the console.
+	Session string
+	// App confines an operator to one app: the owner of an app, signed in
+	// to the console with one of its API keys. Empty for an operator of
+	// the whole deployment.
+	App string
 	// Key is an API key that Authenticate let in.
 	Key *Caller
 	// Token is a raw access token, verified by the call it is given to.
@@ -33,12 +41,42 @@ var ErrOperatorOnly = errors.New("only an operator manages apps, API keys, roles
 // an app, whose API keys and tokens act on them.
 var ErrOperatorInRoom = errors.New("an operator acts on rooms through an API key of their app")
 
-// operator is the audit name of p, which must be an operator.
+// operator is the audit name of p, which must be an operator of the whole
+// deployment.
 func (p Principal) operator() (string, error) {
-	if p.Operator == "" || p.Key != nil || p.Token != "" {
+	if p.Operator == "" || p.App != "" || p.Key != nil || p.Token != "" {
 		return "", ErrOperatorOnly
 	}
 	return p.Operator, nil
+}
+
+// ErrOtherApp refuses an app's owner what concerns another app, or the
+// whole deployment.
+var ErrOtherApp = errors.New("an app's owner manages only its own app")
+
+// within is p acting on app as an operator of the whole deployment, which
+// p may if it is one, or the owner of app. It is how a use case open to
+// app owners calls one that takes an operator, having checked the app.
+func (p Principal) within(app string) (Principal, error) {
+	if p.Operator == "" || p.Key != nil || p.Token != "" {
+		return Principal{}, ErrOperatorOnly
+	}
+	if p.App != "" && p.App != app {
+		return Principal{}, ErrOtherApp
+	}
+	return Principal{Operator: p.Operator, Session: p.Session}, nil
+}
+
+// deployment is p, which must be an operator of the whole deployment: an
+// app's owner is refused with ErrOtherApp.
+func (p Principal) deployment() (Principal, error) {
+	if p.App != "" && p.Key == nil && p.Token == "" {
+		return Principal{}, ErrOtherApp
+	}
+	if _, err := p.operator(); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
 }
 
 // ErrKeyOnly refuses an operator or a token what only an app's API key

@@ -26,6 +26,7 @@ func TestOnlyOperatorsManage(t *testing.T) {
 			"nobody":              {},
 			"operator with key":   {Operator: "cli", Key: &n.prod},
 			"operator with token": {Operator: "cli", Token: "eyJ"},
+			"app owner":           {Operator: "owner:" + n.prod.KeyID, Session: "cs_1", App: n.app},
 		} {
 			if _, err := n.auth.CreateApp(ctx, by, "other"); !errors.Is(err, authority.ErrOperatorOnly) {
 				t.Errorf("%s: CreateApp: %v, want ErrOperatorOnly", name, err)

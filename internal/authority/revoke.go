@@ -26,8 +26,13 @@ func (a *Authority) Revoke(ctx context.Context, by Principal, req RevokeRequest)
 	if err != nil {
 		return revocation.Revocation{}, err
 	}
+	return a.revoke(ctx, caller.AppID, caller.Actor(), req)
+}
+
+// revoke is Revoke in app appID by actor, as the audit log names them.
+func (a *Authority) revoke(ctx context.Context, appID, actor string, req RevokeRequest) (revocation.Revocation, error) {
 	now := a.now()
-	r := storage.Revocation{AppID: caller.AppID, CreatedAt: now}
+	r := storage.Revocation{AppID: appID, CreatedAt: now}
 	set := 0
 	for _, f := range []struct {
 		kind  storage.RevocationKind
@@ -63,7 +68,7 @@ func (a *Authority) Revoke(ctx context.Context, by Principal, req RevokeRequest)
 		}
 	}
 	detail, _ := json.Marshal(map[string]any{"kind": r.Kind, "value": r.Value, "issued_before": r.IssuedBefore})
-	audit := &storage.AuditEntry{Actor: caller.Actor(), Action: "revocation.create", AppID: caller.AppID, Target: r.Value, Detail: detail}
+	audit := &storage.AuditEntry{Actor: actor, Action: "revocation.create", AppID: appID, Target: r.Value, Detail: detail}
 	stored, err := a.store.AddRevocation(ctx, r, audit)
 	if err != nil {
 		return revocation.Revocation{}, err
@@ -71,7 +76,7 @@ func (a *Authority) Revoke(ctx context.Context, by Principal, req RevokeRequest)
 	out := a.applyOwn(stored)
 	// The sweep loop would end the revoked sessions soon; ending them now
 	// means that once the revocation is answered, their slots are free.
-	if err := a.endRevokedSessions(ctx, caller.AppID); err != nil {
+	if err := a.endRevokedSessions(ctx, appID); err != nil {
 		a.log.Warn("ending the sessions of revoked tokens failed; the sweep will retry", "err", err)
 	}
 	return out, nil
@@ -84,10 +89,15 @@ func (a *Authority) RevocationFeed(ctx context.Context, by Principal, after int6
 	if err != nil {
 		return nil, err
 	}
+	return a.revocationFeed(ctx, caller.AppID, after, limit)
+}
+
+// revocationFeed is RevocationFeed of app appID.
+func (a *Authority) revocationFeed(ctx context.Context, appID string, after int64, limit int) ([]revocation.Revocation, error) {
 	if after < 0 {
 		return nil, invalid("after", "must not be negative")
 	}
-	rs, err := a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: after, AppID: caller.AppID, Limit: limit})
+	rs, err := a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: after, AppID: appID, Limit: limit})
 	return revocationsOf(rs), err
 }
 

@@ -39,6 +39,15 @@ func problemFor(err error) *problem.Problem {
 	case errors.Is(err, authority.ErrUnauthenticated):
 		p = problem.New(http.StatusUnauthorized, "invalid_client", err.Error())
 		p.Challenge = basicChallenge
+	case errors.Is(err, authority.ErrOperatorOnly):
+		p = problem.Forbidden("operator_only", err.Error())
+	case errors.Is(err, authority.ErrOtherApp):
+		p = problem.Forbidden("other_app", err.Error())
+	case errors.Is(err, authority.ErrDevelopmentOwner):
+		p = problem.Forbidden("development_key", err.Error())
+	case errors.Is(err, authority.ErrLoginCode):
+		p = problem.New(http.StatusBadRequest, "invalid_grant", err.Error())
+		p.Field = "code"
 	case errors.Is(err, authority.ErrRefreshReused):
 		p = problem.New(http.StatusBadRequest, "refresh_reused", err.Error())
 	case errors.Is(err, authority.ErrRefreshInvalid):

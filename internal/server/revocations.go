@@ -33,17 +33,9 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	after, limit := int64(0), revocation.PageSize
-	if v := q.Get("after"); v != "" {
-		if after, err = parseCursor("after", v); err != nil {
-			return err
-		}
-	}
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > revocation.PageSize {
-			return &access.InvalidError{Field: "limit", Detail: "must be between 1 and 1000"}
-		}
+	after, limit, err := feedQuery(r)
+	if err != nil {
+		return err
 	}
 	rs, err := s.auth.RevocationFeed(r.Context(), authority.AsKey(caller), after, limit)
 	if err != nil {
@@ -51,6 +43,25 @@ func (s *Server) listRevocations(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, revocation.NewPage(after, rs))
 	return nil
+}
+
+// feedQuery reads the cursor and page size of a revocation feed request:
+// ?after= (default 0) and ?limit= (default and at most
+// revocation.PageSize).
+func feedQuery(r *http.Request) (after int64, limit int, err error) {
+	q := r.URL.Query()
+	limit = revocation.PageSize
+	if v := q.Get("after"); v != "" {
+		if after, err = parseCursor("after", v); err != nil {
+			return 0, 0, err
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > revocation.PageSize {
+			return 0, 0, &access.InvalidError{Field: "limit", Detail: "must be between 1 and 1000"}
+		}
+	}
+	return after, limit, nil
 }
 
 func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) error {

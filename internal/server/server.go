@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stagedoor/stagedoor/api"
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/console"
 	"github.com/stagedoor/stagedoor/internal/livekit"
 	"github.com/stagedoor/stagedoor/problem"
 )
@@ -115,6 +116,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	handle("GET /v1/revocations", s.listRevocations)
 	s.roomRoutes(handle)
 	handle("POST /v1/livekit/webhook", s.liveKitWebhook)
+	s.adminRoutes(handle)
 	handle("GET /.well-known/jwks.json", s.jwks)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)
@@ -123,6 +125,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		w.Write(api.OpenAPI)
 	})
 	m.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	m.Handle("GET "+console.Prefix, console.Handler())
+	m.Handle("GET /console", http.RedirectHandler(console.Prefix, http.StatusMovedPermanently))
 	// Unknown paths and wrong methods answer problem+json too, never the
 	// router's plain text.
 	m.Handle("/", s.handler(func(w http.ResponseWriter, r *http.Request) error {

@@ -226,6 +226,9 @@ type Rooms interface {
 	CreateRoom(ctx context.Context, r Room, audit *AuditEntry) error
 	// GetRoom returns a room, live or ended, or ErrNotFound.
 	GetRoom(ctx context.Context, appID, name string) (Room, error)
+	// ListLiveRooms returns up to limit live rooms of an app whose names
+	// sort after after, by name.
+	ListLiveRooms(ctx context.Context, appID, after string, limit int) ([]Room, error)
 	// EndRoom ends a live room and every session in it (EndRoomEnded),
 	// and returns the sessions it ended. ErrNotFound if there is no such
 	// room, ErrConflict if it already ended.

@@ -16,6 +16,7 @@ type Storage interface {
 	SessionPolicies
 	CatalogChanges
 	LiveKitProjects
+	ConsoleSessions
 	ChangeFeed
 
 	// Ping commits a small write, so that it fails, wrapping

@@ -19,9 +19,10 @@ import type {
 /**
  * Where the user stands in a room: not in it (idle, or left), joining,
  * waiting to be admitted, joined, rejected by a moderator, or ended (kicked,
- * the lease or the token ran out, the room ended; see endReason).
+ * the lease or the token ran out, the room ended; see endReason); or
+ * watching it without being in it, as a moderator (see watch()).
  */
-export type RoomState = "idle" | "joining" | "waiting" | "joined" | "rejected" | "left" | "ended";
+export type RoomState = "idle" | "joining" | "waiting" | "joined" | "watching" | "rejected" | "left" | "ended";
 
 /** What a room looks like to the user; a new object on every change. */
 export interface RoomSnapshot {
@@ -37,6 +38,8 @@ export interface RoomSnapshot {
   /** The sessions waiting to be admitted. */
   readonly waiting: readonly Session[];
   readonly producers: readonly Producer[];
+  /** The raised hands still pending, oldest first, of the sessions not ended. */
+  readonly requests: readonly PermissionRequest[];
   /** Why the session ended: rejected, kicked, left, revoked, room_ended, ... */
   readonly endReason: string | undefined;
   /** The last failure: of join, or the one that ended the session. */
@@ -66,7 +69,7 @@ const minHeartbeat = 1_000;
 const maxHeartbeat = 60_000;
 const defaultLease = 30_000;
 
-/** What runs while the user is in the room: heartbeats and the event stream. */
+/** What runs while the user is in the room (heartbeats and the event stream), or watches it (the stream). */
 interface Presence {
   auth: AuthClient;
   abort: AbortController;
@@ -92,6 +95,8 @@ export class Room extends Emitter<RoomEvents> {
   private readonly log: Logger;
   private snap: RoomSnapshot;
   private sessions = new Map<string, Session>();
+  /** Pending raised hands by id, in the order they were raised. */
+  private requests = new Map<string, PermissionRequest>();
   /** Sessions an event changed while the room's view was being read. */
   private touched: Set<string> | undefined;
   private presence: Presence | undefined;
@@ -115,6 +120,7 @@ export class Room extends Emitter<RoomEvents> {
       participants: [],
       waiting: [],
       producers: [],
+      requests: [],
       endReason: undefined,
       error: undefined,
     };
@@ -147,13 +153,46 @@ export class Room extends Emitter<RoomEvents> {
     return joining;
   }
 
-  /** Leaves the room: stops heartbeats and the event stream, ends the session. */
+  /**
+   * Follows the room without joining it, as a moderator does: who is in it,
+   * who waits, who produces and which hands are raised, kept current from
+   * the room's events (read from the room's first), with the moderation
+   * calls below. The token needs a moderate.* permission in the room.
+   * Resolves once the room's view is read; stop with leave(). Rejects with
+   * the server's problem (not_admitted without moderate.*, not_found, ...).
+   */
+  async watch(): Promise<void> {
+    if (this.snap.state === "watching") return;
+    const generation = ++this.generation;
+    this.joining = undefined;
+    await this.stopPresence();
+    if (generation !== this.generation) throw closedError(`watching ${this.name}`);
+    let auth: AuthClient;
+    let view: RoomView;
+    try {
+      auth = await this.ctx.auth();
+      view = await sendAuthorized<RoomView>(this.ctx.transport, auth, "GET", `/v1/rooms/${segment(this.name)}`);
+    } catch (e) {
+      const err = StagedoorError.from(e);
+      if (generation === this.generation) this.update({ state: "idle", error: err });
+      throw err;
+    }
+    if (generation !== this.generation) throw closedError(`watching ${this.name}`);
+    // The events, read from the room's first, bring every change since the
+    // view was read (and the raised hands, which it does not show).
+    this.sessions = new Map([...view.participants, ...view.waiting].map((v) => [v.session_id, v]));
+    this.requests = new Map();
+    this.presence = this.follow(auth);
+    this.update({ state: "watching", session: undefined, endReason: undefined, error: undefined });
+  }
+
+  /** Leaves the room: stops heartbeats and the event stream, ends the session (when in it). */
   async leave(): Promise<void> {
     this.generation++;
     this.joining = undefined;
     const session = this.snap.session;
     const presence = this.presence;
-    const inRoom = this.snap.state === "joined" || this.snap.state === "waiting" || this.snap.state === "joining";
+    const inRoom = this.snap.state === "joined" || this.snap.state === "waiting" || this.snap.state === "joining" || this.snap.state === "watching";
     this.settleAdmission(undefined, closedError(`joining ${this.name}`));
     await this.stopPresence();
     if (!inRoom) return;
@@ -225,6 +264,7 @@ export class Room extends Emitter<RoomEvents> {
     await this.stopPresence();
     if (generation !== this.generation) throw closedError(`joining ${this.name}`);
     this.sessions = new Map();
+    this.requests = new Map();
     this.update({ state: "joining", session: undefined, endReason: undefined, error: undefined });
     let auth: AuthClient;
     let session: Session;
@@ -258,22 +298,9 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private startPresence(auth: AuthClient, session: Session): void {
-    const abort = new AbortController();
-    const follower = new EventFollower(
-      this.ctx.transport,
-      auth,
-      this.name,
-      {
-        onEvent: (e) => this.onEvent(e),
-        onEnd: (reason) => this.onStreamEnd(reason),
-        onError: (err) => this.fail(err),
-        onDrop: (err) => this.emit("error", err),
-      },
-      this.log.child("events", this.name),
-    );
-    const presence: Presence = { auth, abort, follower, timer: undefined, stopped: undefined };
+    const presence = this.follow(auth);
     this.presence = presence;
-    follower.start();
+    const abort = presence.abort;
     const lease = Date.parse(session.lease_until) - Date.parse(session.created_at);
     const every = Math.min(maxHeartbeat, Math.max(minHeartbeat, (Number.isFinite(lease) && lease > 0 ? lease : defaultLease) / heartbeatShare));
     const beat = async (): Promise<void> => {
@@ -300,6 +327,24 @@ export class Room extends Emitter<RoomEvents> {
     presence.timer = setTimeout(() => void beat(), every);
   }
 
+  /** Starts following the room's events with auth. */
+  private follow(auth: AuthClient): Presence {
+    const follower = new EventFollower(
+      this.ctx.transport,
+      auth,
+      this.name,
+      {
+        onEvent: (e) => this.onEvent(e),
+        onEnd: (reason) => this.onStreamEnd(reason),
+        onError: (err) => this.fail(err),
+        onDrop: (err) => this.emit("error", err),
+      },
+      this.log.child("events", this.name),
+    );
+    follower.start();
+    return { auth, abort: new AbortController(), follower, timer: undefined, stopped: undefined };
+  }
+
   /** Stops heartbeats and the event stream; resolves once both are gone. */
   private stopPresence(): Promise<void> {
     const p = this.presence;
@@ -323,6 +368,7 @@ export class Room extends Emitter<RoomEvents> {
       if (e.type === "session.ended") this.sessions.delete(s.session_id);
       else this.sessions.set(s.session_id, s);
     }
+    this.trackRequest(e);
     if (mine && e.type === "session.ended") {
       this.ownEnded(e.data?.reason ?? "ended");
       return;
@@ -337,6 +383,18 @@ export class Room extends Emitter<RoomEvents> {
       return;
     }
     this.update({});
+  }
+
+  /** Keeps the pending raised hands: raised, resolved, or gone with their session. */
+  private trackRequest(e: RoomEvent): void {
+    const r = e.data?.request;
+    if (e.type === "request.created" && r !== undefined && r.state === "pending") this.requests.set(r.id, r);
+    else if (e.type === "request.resolved" && r !== undefined) this.requests.delete(r.id);
+    else if (e.type === "session.ended" && e.session_id !== undefined) {
+      for (const [id, pending] of this.requests) {
+        if (pending.session_id === e.session_id) this.requests.delete(id);
+      }
+    }
   }
 
   private async admitted(): Promise<void> {
@@ -449,7 +507,7 @@ export class Room extends Emitter<RoomEvents> {
     return `/v1/rooms/${segment(this.name)}/sessions/${segment(id)}${action}`;
   }
 
-  private update(change: Partial<Omit<RoomSnapshot, "name" | "participants" | "waiting" | "producers" | "permissions" | "role">>): void {
+  private update(change: Partial<Omit<RoomSnapshot, "name" | "participants" | "waiting" | "producers" | "requests" | "permissions" | "role">>): void {
     const next = { ...this.snap, ...change };
     const all = [...this.sessions.values()].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
     const session = next.session;
@@ -460,6 +518,7 @@ export class Room extends Emitter<RoomEvents> {
       participants: all.filter((s) => s.state === "joined"),
       waiting: all.filter((s) => s.state === "waiting"),
       producers: all.filter((s) => s.state === "joined" && s.sources.length > 0).map((s) => ({ session_id: s.session_id, participant: s.participant, sources: s.sources })),
+      requests: [...this.requests.values()],
     };
     this.emit("state", this.snap);
   }

@@ -111,6 +111,43 @@ describe("Room", () => {
     await expect(bob.join()).rejects.toMatchObject({ status: 403, code: "blocked" });
   });
 
+  it("watches a room as a moderator without joining it", async () => {
+    const name = await backend.room(unique("watched"));
+    const bob = (await connect(unique("bob"), "guest")).room(name);
+    const b = await bob.join();
+    const mod = (await connect(unique("mona"), "host", { token: { rooms: [name] } })).room(name);
+    await mod.watch();
+    expect(mod.state).toBe("watching");
+    expect(mod.getSnapshot().session).toBeUndefined();
+    await snapshotUntil(mod, (s) => s.participants.some((p) => p.session_id === b.session_id), "the moderator to see bob");
+    const view = await backend.view(name);
+    expect(view.participants.map((p) => p.session_id)).toEqual([b.session_id]);
+
+    const kim = (await connect(unique("kim"), "knocker")).room(name);
+    const admitted = kim.join();
+    const waiting = await snapshotUntil(mod, (s) => s.waiting.length === 1, "the moderator to see kim wait");
+    await mod.admit(waiting.waiting[0]!.session_id);
+    expect((await admitted).state).toBe("joined");
+    await snapshotUntil(mod, (s) => s.waiting.length === 0 && s.participants.length === 2, "kim in");
+
+    await mod.changeRole(b.session_id, "listener");
+    const hand = await bob.requestPermission("produce.microphone");
+    const raised = await snapshotUntil(mod, (s) => s.requests.some((r) => r.id === hand.id), "the moderator to see the raised hand");
+    expect(raised.requests[0]).toMatchObject({ session_id: b.session_id, permission: "produce.microphone", state: "pending" });
+    await mod.denyRequest(b.session_id, hand.id);
+    await snapshotUntil(mod, (s) => s.requests.length === 0, "the hand to be put down");
+
+    await mod.kick(b.session_id, { block: true });
+    await snapshotUntil(mod, (s) => s.participants.length === 1, "bob to be gone");
+    await expect(bob.join()).rejects.toMatchObject({ status: 403, code: "blocked" });
+
+    await mod.leave();
+    expect(mod.state).toBe("left");
+    const outsider = (await connect(unique("otto"), "viewer")).room(name);
+    await expect(outsider.watch()).rejects.toMatchObject({ status: 403 });
+    expect(outsider.state).toBe("idle");
+  });
+
   it("surfaces a 401 after a revocation as a typed error and does not retry", async () => {
     const name = await backend.room(unique("revoke"));
     let joins = 0;

@@ -30,4 +30,5 @@ func Run(t *testing.T, open func(t *testing.T) storage.Storage) {
 	t.Run("RoomEvents", func(t *testing.T) { testRoomEvents(t, open) })
 	t.Run("RoomRaces", func(t *testing.T) { testRoomRaces(t, open) })
 	t.Run("LiveKitProjects", func(t *testing.T) { testLiveKitProjects(t, open) })
+	t.Run("ConsoleSessions", func(t *testing.T) { testConsoleSessions(t, open) })
 }

@@ -71,12 +71,7 @@ func (s Store) PruneRoomEvents(ctx context.Context, before time.Time) (int, erro
 // empty.
 func getRoom(ctx context.Context, d *Dialect, q Querier, appID, name, lock string) (storage.Room, error) {
 	row := q.QueryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE app_id = $1 AND name = $2`+lock, appID, name)
-	return one(d, "get room", row, func(row Row) (storage.Room, error) {
-		var r storage.Room
-		err := row.Scan(&r.AppID, &r.Name, &r.Type, &r.MaxProducers, &r.MaxParticipants, &r.Metadata, &r.CreatedBy,
-			d.ScanTime(&r.CreatedAt), d.ScanTime(&r.EndedAt))
-		return r, err
-	}, "room %q of app %q", name, appID)
+	return one(d, "get room", row, scanRoom(d), "room %q of app %q", name, appID)
 }
 
 // RoomTx is the part of a backend's roomdata.Writer that reads and writes
