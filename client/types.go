@@ -36,6 +36,9 @@ type TokenRequest struct {
 	Audience string `json:"audience,omitempty"`
 	// Refresh asks for a refresh token too.
 	Refresh bool `json:"refresh,omitempty"`
+	// Format is stagedoor (the default) or livekit: a LiveKit access
+	// token for the app's LiveKit project, for exactly one room.
+	Format string `json:"format,omitempty"`
 }
 
 // GuestRequest is the body of CreateGuest: a temporary user with a
@@ -60,6 +63,10 @@ type Token struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	// User is the guest a CreateGuest made.
 	User *GuestUser `json:"user,omitempty"`
+	// Format is livekit for a LiveKit access token, empty for stagedoor's.
+	Format string `json:"format,omitempty"`
+	// URL is, with Format livekit, the LiveKit server to connect to.
+	URL string `json:"url,omitempty"`
 }
 
 // GuestUser is the user CreateGuest made.
