@@ -104,13 +104,7 @@ func (a *auditBench) size(b *testing.B) (entries, old, bytes int64) {
 		return entries, a.scalar(b, `SELECT count(*) FROM audit_log WHERE occurred_at < $1`, cutoff), a.scalar(b, `SELECT pg_total_relation_size('audit_log')`)
 	}
 	old = a.scalar(b, `SELECT count(*) FROM audit_log WHERE occurred_at < $1`, cutoff.UnixMilli())
-	path := filepath.Join(a.dir, "stagedoor.db")
-	for _, f := range []string{path, path + "-wal"} {
-		if fi, err := os.Stat(f); err == nil {
-			bytes += fi.Size()
-		}
-	}
-	return entries, old, bytes
+	return entries, old, databaseBytes(b, a.dir)
 }
 
 // seed appends n mint entries straight to the store, 10,000 to a
@@ -164,19 +158,7 @@ func (a *auditBench) mint(b *testing.B, p *process) load.Result {
 		}
 		return req, err
 	}
-	o := load.Options{Targets: []string{p.url}, Concurrency: benchClients, Duration: benchWarmup, Request: build}
-	if _, err := load.Run(b.Context(), o); err != nil {
-		b.Fatal(err)
-	}
-	o.Duration = benchDuration
-	r, err := load.Run(b.Context(), o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if r.Errors > 0 {
-		b.Fatalf("%s: %d of %d mints failed", a.name, r.Errors, r.Requests)
-	}
-	return r
+	return measureLoad(b, p, benchClients, build).Result
 }
 
 // audit returns the best of three wall times of `stagedoor audit` with
