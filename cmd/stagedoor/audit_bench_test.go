@@ -53,6 +53,22 @@ type auditBench struct {
 	seeded int
 }
 
+// create starts a server once on the backend, so that it makes its app
+// and API key, and learns them.
+func (a *auditBench) create(b *testing.B) {
+	b.Helper()
+	p := startServe(b, a.dir)
+	a.key, a.sec = bannerCredentials(b, p)
+	stop(b, p)
+	s := a.open(b)
+	apps, err := s.ListApps(b.Context())
+	s.Close()
+	if err != nil || len(apps) != 1 {
+		b.Fatalf("apps %v: %v", apps, err)
+	}
+	a.appID = apps[0].ID
+}
+
 // open opens the backend's store in this process.
 func (a *auditBench) open(b *testing.B) storage.Storage {
 	b.Helper()
@@ -149,16 +165,18 @@ func (a *auditBench) seed(b *testing.B, n int) {
 // mint drives POST /v1/tokens on p with the load of BenchmarkNodes.
 func (a *auditBench) mint(b *testing.B, p *process) load.Result {
 	b.Helper()
-	body := `{"user_id":"alice","role":"host","rooms":["demo","stage"],"participant_id":"alice-1","name":"Alice"}`
-	build := func(target string, _, _ int) (*http.Request, error) {
-		req, err := http.NewRequest("POST", target+"/v1/tokens", strings.NewReader(body))
-		if err == nil {
-			req.SetBasicAuth(a.key, a.sec)
-			req.Header.Set("Content-Type", "application/json")
-		}
-		return req, err
+	return measureLoad(b, p, benchClients, a.mintRequest).Result
+}
+
+// mintRequest is a request for a host token bound to two rooms with a
+// participant and a name, under the backend's API key.
+func (a *auditBench) mintRequest(target string, _, _ int) (*http.Request, error) {
+	req, err := http.NewRequest("POST", target+"/v1/tokens", strings.NewReader(`{"user_id":"alice","role":"host","rooms":["demo","stage"],"participant_id":"alice-1","name":"Alice"}`))
+	if err == nil {
+		req.SetBasicAuth(a.key, a.sec)
+		req.Header.Set("Content-Type", "application/json")
 	}
-	return measureLoad(b, p, benchClients, build).Result
+	return req, err
 }
 
 // audit returns the best of three wall times of `stagedoor audit` with
@@ -211,20 +229,7 @@ func BenchmarkAuditLog(b *testing.B) {
 			b.Setenv("STAGEDOOR_DATABASE", a.database)
 			b.Setenv("STAGEDOOR_AUDIT_RETENTION", "0")
 			b.Setenv("STAGEDOOR_AUDIT_MAX_ENTRIES", "")
-			p := startServe(b, a.dir)
-			m := bannerKey.FindStringSubmatch(p.stdout)
-			if m == nil {
-				b.Fatalf("first start printed no API key:\n%s", p.stdout)
-			}
-			a.key, a.sec = m[1], m[2]
-			stop(b, p)
-			s := a.open(b)
-			apps, err := s.ListApps(b.Context())
-			s.Close()
-			if err != nil || len(apps) != 1 {
-				b.Fatalf("apps %v: %v", apps, err)
-			}
-			a.appID = apps[0].ID
+			a.create(b)
 
 			fmt.Fprintf(&out, "\n%s, retention off:\n\n| minted before | entries | database MB | tokens req/s | tokens p99 µs | tokens × empty |", a.name)
 			for _, q := range auditBenchQueries {
@@ -282,5 +287,58 @@ func BenchmarkAuditLog(b *testing.B) {
 		}
 		// The tables are longer than the ten lines a benchmark's log keeps.
 		os.Stdout.WriteString(out.String())
+	}
+}
+
+// mintCurveRounds is how many times BenchmarkMintCurve measures each
+// size, the sizes taken in turn, each round in the other order.
+const mintCurveRounds = 3
+
+// BenchmarkMintCurve measures POST /v1/tokens of `stagedoor serve` on the
+// embedded SQLite after 0, 100k and 1M minted tokens (their audit entries
+// appended straight to the store, as BenchmarkAuditLog does), with the
+// retention off, so that the log keeps them all. The three servers run
+// side by side and are measured in turn, with the load of BenchmarkNodes,
+// three rounds; it prints throughput and CPU time per mint, both as ratios
+// to the empty log, the resident memory after the rounds and the
+// database's size. Run it once:
+//
+//	go test -run '^$' -bench MintCurve -benchtime 1x -timeout 30m ./cmd/stagedoor/
+func BenchmarkMintCurve(b *testing.B) {
+	b.Setenv("STAGEDOOR_DATABASE", "")
+	b.Setenv("STAGEDOOR_AUDIT_RETENTION", "0")
+	b.Setenv("STAGEDOOR_AUDIT_MAX_ENTRIES", "")
+	for b.Loop() {
+		nodes := make([]*auditBench, len(auditBenchSizes))
+		procs := make([]*process, len(auditBenchSizes))
+		runs := make([]loadRun, len(auditBenchSizes))
+		for i, size := range auditBenchSizes {
+			a := &auditBench{name: fmt.Sprint(size), dir: b.TempDir()}
+			a.create(b)
+			a.seed(b, size)
+			nodes[i], procs[i] = a, startServe(b, a.dir)
+		}
+		for round := range mintCurveRounds {
+			for k := range nodes {
+				i := k
+				if round%2 == 1 {
+					i = len(nodes) - 1 - k
+				}
+				r := measureLoad(b, procs[i], benchClients, nodes[i].mintRequest)
+				runs[i].ReqPerS += r.ReqPerS
+				runs[i].cpuPerReq += r.cpuPerReq
+				b.Logf("round %d: %d minted before: %.0f req/s (p99 %d µs), %.0f µs CPU/mint", round+1, auditBenchSizes[i], r.ReqPerS, r.P99us, micros(r.cpuPerReq))
+			}
+		}
+		var table strings.Builder
+		table.WriteString("| minted before | tokens req/s | × empty | CPU µs/mint | empty / this CPU | RSS MB | database MB |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+		for i, a := range nodes {
+			rss, _ := residentMemory(b, procs[i].cmd.Process.Pid)
+			fmt.Fprintf(&table, "| %d | %.0f | %.2f× | %.0f | %.2f× | %.1f | %.1f |\n", auditBenchSizes[i], runs[i].ReqPerS/mintCurveRounds, runs[i].ReqPerS/runs[0].ReqPerS,
+				micros(runs[i].cpuPerReq/mintCurveRounds), float64(runs[0].cpuPerReq)/float64(runs[i].cpuPerReq), float64(rss)/1e6, float64(databaseBytes(b, a.dir))/1e6)
+			b.ReportMetric(runs[i].ReqPerS/runs[0].ReqPerS, fmt.Sprintf("tokens-%d/0", auditBenchSizes[i]))
+			stop(b, procs[i])
+		}
+		b.Log("\n" + table.String())
 	}
 }
