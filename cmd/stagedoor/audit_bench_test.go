@@ -326,10 +326,7 @@ func BenchmarkMintCurve(b *testing.B) {
 		}
 		for round := range mintCurveRounds {
 			for k := range nodes {
-				i := k
-				if round%2 == 1 {
-					i = len(nodes) - 1 - k
-				}
+				i := inTurn(round, k, len(nodes))
 				r := measureLoad(b, procs[i], benchClients, nodes[i].mintRequest)
 				runs[i].ReqPerS += r.ReqPerS
 				runs[i].cpuPerReq += r.cpuPerReq

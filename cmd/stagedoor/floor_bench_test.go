@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -34,22 +33,8 @@ func BenchmarkAgainstFloor(b *testing.B) {
 		}
 		tokens = append(tokens, tok["access_token"].(string))
 	}
-	request := func(path, body string, auth func(*http.Request, int, int)) func(string, int, int) (*http.Request, error) {
-		return func(base string, w, i int) (*http.Request, error) {
-			req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
-			if err == nil {
-				req.Header.Set("Content-Type", "application/json")
-				auth(req, w, i)
-			}
-			return req, err
-		}
-	}
-	verify := request("/v1/verify", `{"room":"demo","permission":"produce.camera"}`, func(req *http.Request, w, i int) {
-		req.Header.Set("Authorization", "Bearer "+tokens[(i*verifyClients+w)%len(tokens)])
-	})
-	mint := request("/v1/tokens", `{"user_id":"alice","role":"host","rooms":["demo","stage"],"participant_id":"alice-1","name":"Alice"}`, func(req *http.Request, _, _ int) {
-		req.SetBasicAuth(key, sec)
-	})
+	verify := verifyRequest(tokens, "produce.camera")
+	mint := (&auditBench{key: key, sec: sec}).mintRequest
 	var verifyRatios, mintRatios []float64
 	for round := range 3 {
 		for _, route := range []struct {

@@ -61,10 +61,7 @@ func BenchmarkVerifyRevocationCurve(b *testing.B) {
 		}
 		for round := range revocationCurveRounds {
 			for i := range nodes {
-				c := nodes[i]
-				if round%2 == 1 {
-					c = nodes[len(nodes)-1-i]
-				}
+				c := nodes[inTurn(round, i, len(nodes))]
 				r := measureVerify(b, c.p, c.tokens)
 				c.req += r.ReqPerS
 				c.cpu += r.cpuPerReq
@@ -84,6 +81,15 @@ func BenchmarkVerifyRevocationCurve(b *testing.B) {
 		}
 		b.Log("\n" + table.String())
 	}
+}
+
+// inTurn is the index of the i-th of n measured in round: in order in the
+// even rounds, in reverse in the odd ones.
+func inTurn(round, i, n int) int {
+	if round%2 == 1 {
+		return n - 1 - i
+	}
+	return i
 }
 
 // addRevocations stores n revocations, alternately of a user and of a

@@ -305,15 +305,21 @@ type loadRun struct {
 // measureVerify drives POST /v1/verify with verifyClients clients taking
 // the tokens in turn, for benchDuration after benchWarmup.
 func measureVerify(b *testing.B, p *process, tokens []string) loadRun {
-	body := `{"room":"demo","permission":"consume"}`
-	return measureLoad(b, p, verifyClients, func(target string, w, i int) (*http.Request, error) {
+	return measureLoad(b, p, verifyClients, verifyRequest(tokens, "consume"))
+}
+
+// verifyRequest makes the requests of verifyClients clients asking whether
+// the tokens, taken in turn, give permission in room "demo".
+func verifyRequest(tokens []string, permission string) func(target string, w, i int) (*http.Request, error) {
+	body := `{"room":"demo","permission":"` + permission + `"}`
+	return func(target string, w, i int) (*http.Request, error) {
 		req, err := http.NewRequest("POST", target+"/v1/verify", strings.NewReader(body))
 		if err == nil {
 			req.Header.Set("Authorization", "Bearer "+tokens[(i*verifyClients+w)%len(tokens)])
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req, err
-	})
+	}
 }
 
 // measureLoad drives p with clients keep-alive clients sending the
