@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,6 +52,22 @@ type auditBench struct {
 	appID         string
 	// seeded counts the entries seed appended.
 	seeded int
+}
+
+// create starts a server once on the backend, so that it makes its app
+// and API key, and learns them.
+func (a *auditBench) create(b *testing.B) {
+	b.Helper()
+	p := startServe(b, a.dir)
+	a.key, a.sec = bannerCredentials(b, p)
+	stop(b, p)
+	s := a.open(b)
+	apps, err := s.ListApps(b.Context())
+	s.Close()
+	if err != nil || len(apps) != 1 {
+		b.Fatalf("apps %v: %v", apps, err)
+	}
+	a.appID = apps[0].ID
 }
 
 // open opens the backend's store in this process.
@@ -104,20 +121,15 @@ func (a *auditBench) size(b *testing.B) (entries, old, bytes int64) {
 		return entries, a.scalar(b, `SELECT count(*) FROM audit_log WHERE occurred_at < $1`, cutoff), a.scalar(b, `SELECT pg_total_relation_size('audit_log')`)
 	}
 	old = a.scalar(b, `SELECT count(*) FROM audit_log WHERE occurred_at < $1`, cutoff.UnixMilli())
-	path := filepath.Join(a.dir, "stagedoor.db")
-	for _, f := range []string{path, path + "-wal"} {
-		if fi, err := os.Stat(f); err == nil {
-			bytes += fi.Size()
-		}
-	}
-	return entries, old, bytes
+	return entries, old, databaseBytes(b, a.dir)
 }
 
 // seed appends n mint entries straight to the store, 10,000 to a
 // transaction, as the server's audit writer does in its batches. They are
 // dated a millisecond apart from 100 days ago on, past the default
-// retention. On PostgreSQL it then runs ANALYZE, as autovacuum does within
-// a minute of such growth, so that the planner knows the table's size.
+// retention. It then flushes them to disk, and on PostgreSQL runs
+// ANALYZE, as autovacuum does within a minute of such growth, so that the
+// planner knows the table's size.
 func (a *auditBench) seed(b *testing.B, n int) {
 	b.Helper()
 	s := a.open(b)
@@ -139,6 +151,10 @@ func (a *auditBench) seed(b *testing.B, n int) {
 		}
 	}
 	a.seeded += n
+	// The seeding's writes reach the disk before anything is measured,
+	// so that no fsync of a measured server queues behind their
+	// writeback.
+	syscall.Sync()
 	if a.database == "" {
 		return
 	}
@@ -155,28 +171,18 @@ func (a *auditBench) seed(b *testing.B, n int) {
 // mint drives POST /v1/tokens on p with the load of BenchmarkNodes.
 func (a *auditBench) mint(b *testing.B, p *process) load.Result {
 	b.Helper()
-	body := `{"user_id":"alice","role":"host","rooms":["demo","stage"],"participant_id":"alice-1","name":"Alice"}`
-	build := func(target string, _, _ int) (*http.Request, error) {
-		req, err := http.NewRequest("POST", target+"/v1/tokens", strings.NewReader(body))
-		if err == nil {
-			req.SetBasicAuth(a.key, a.sec)
-			req.Header.Set("Content-Type", "application/json")
-		}
-		return req, err
+	return measureLoad(b, p, benchClients, a.mintRequest).Result
+}
+
+// mintRequest is a request for a host token bound to two rooms with a
+// participant and a name, under the backend's API key.
+func (a *auditBench) mintRequest(target string, _, _ int) (*http.Request, error) {
+	req, err := http.NewRequest("POST", target+"/v1/tokens", strings.NewReader(`{"user_id":"alice","role":"host","rooms":["demo","stage"],"participant_id":"alice-1","name":"Alice"}`))
+	if err == nil {
+		req.SetBasicAuth(a.key, a.sec)
+		req.Header.Set("Content-Type", "application/json")
 	}
-	o := load.Options{Targets: []string{p.url}, Concurrency: benchClients, Duration: benchWarmup, Request: build}
-	if _, err := load.Run(b.Context(), o); err != nil {
-		b.Fatal(err)
-	}
-	o.Duration = benchDuration
-	r, err := load.Run(b.Context(), o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if r.Errors > 0 {
-		b.Fatalf("%s: %d of %d mints failed", a.name, r.Errors, r.Requests)
-	}
-	return r
+	return req, err
 }
 
 // audit returns the best of three wall times of `stagedoor audit` with
@@ -229,20 +235,7 @@ func BenchmarkAuditLog(b *testing.B) {
 			b.Setenv("STAGEDOOR_DATABASE", a.database)
 			b.Setenv("STAGEDOOR_AUDIT_RETENTION", "0")
 			b.Setenv("STAGEDOOR_AUDIT_MAX_ENTRIES", "")
-			p := startServe(b, a.dir)
-			m := bannerKey.FindStringSubmatch(p.stdout)
-			if m == nil {
-				b.Fatalf("first start printed no API key:\n%s", p.stdout)
-			}
-			a.key, a.sec = m[1], m[2]
-			stop(b, p)
-			s := a.open(b)
-			apps, err := s.ListApps(b.Context())
-			s.Close()
-			if err != nil || len(apps) != 1 {
-				b.Fatalf("apps %v: %v", apps, err)
-			}
-			a.appID = apps[0].ID
+			a.create(b)
 
 			fmt.Fprintf(&out, "\n%s, retention off:\n\n| minted before | entries | database MB | tokens req/s | tokens p99 µs | tokens × empty |", a.name)
 			for _, q := range auditBenchQueries {
@@ -300,5 +293,55 @@ func BenchmarkAuditLog(b *testing.B) {
 		}
 		// The tables are longer than the ten lines a benchmark's log keeps.
 		os.Stdout.WriteString(out.String())
+	}
+}
+
+// mintCurveRounds is how many times BenchmarkMintCurve measures each
+// size, the sizes taken in turn, each round in the other order.
+const mintCurveRounds = 3
+
+// BenchmarkMintCurve measures POST /v1/tokens of `stagedoor serve` on the
+// embedded SQLite after 0, 100k and 1M minted tokens (their audit entries
+// appended straight to the store, as BenchmarkAuditLog does), with the
+// retention off, so that the log keeps them all. The three servers run
+// side by side and are measured in turn, with the load of BenchmarkNodes,
+// three rounds; it prints throughput and CPU time per mint, both as ratios
+// to the empty log, the resident memory after the rounds and the
+// database's size. Run it once:
+//
+//	go test -run '^$' -bench MintCurve -benchtime 1x -timeout 30m ./cmd/stagedoor/
+func BenchmarkMintCurve(b *testing.B) {
+	b.Setenv("STAGEDOOR_DATABASE", "")
+	b.Setenv("STAGEDOOR_AUDIT_RETENTION", "0")
+	b.Setenv("STAGEDOOR_AUDIT_MAX_ENTRIES", "")
+	for b.Loop() {
+		nodes := make([]*auditBench, len(auditBenchSizes))
+		procs := make([]*process, len(auditBenchSizes))
+		runs := make([]loadRun, len(auditBenchSizes))
+		for i, size := range auditBenchSizes {
+			a := &auditBench{name: fmt.Sprint(size), dir: b.TempDir()}
+			a.create(b)
+			a.seed(b, size)
+			nodes[i], procs[i] = a, startServe(b, a.dir)
+		}
+		for round := range mintCurveRounds {
+			for k := range nodes {
+				i := inTurn(round, k, len(nodes))
+				r := measureLoad(b, procs[i], benchClients, nodes[i].mintRequest)
+				runs[i].ReqPerS += r.ReqPerS
+				runs[i].cpuPerReq += r.cpuPerReq
+				b.Logf("round %d: %d minted before: %.0f req/s (p99 %d µs), %.0f µs CPU/mint", round+1, auditBenchSizes[i], r.ReqPerS, r.P99us, micros(r.cpuPerReq))
+			}
+		}
+		var table strings.Builder
+		table.WriteString("| minted before | tokens req/s | × empty | CPU µs/mint | empty / this CPU | RSS MB | database MB |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+		for i, a := range nodes {
+			rss, _ := residentMemory(b, procs[i].cmd.Process.Pid)
+			fmt.Fprintf(&table, "| %d | %.0f | %.2f× | %.0f | %.2f× | %.1f | %.1f |\n", auditBenchSizes[i], runs[i].ReqPerS/mintCurveRounds, runs[i].ReqPerS/runs[0].ReqPerS,
+				micros(runs[i].cpuPerReq/mintCurveRounds), float64(runs[0].cpuPerReq)/float64(runs[i].cpuPerReq), float64(rss)/1e6, float64(databaseBytes(b, a.dir))/1e6)
+			b.ReportMetric(runs[i].ReqPerS/runs[0].ReqPerS, fmt.Sprintf("tokens-%d/0", auditBenchSizes[i]))
+			stop(b, procs[i])
+		}
+		b.Log("\n" + table.String())
 	}
 }

@@ -214,9 +214,9 @@ func BenchmarkVerifyUnderRevocations(b *testing.B) {
 			var quietSum, revokingSum float64
 			var quietCPU, revokingCPU time.Duration
 			for round := range revocationRounds {
-				var quiet, revoking verifyRun
-				measureRevoking := func() verifyRun {
-					return revokingWhile(b, p, key, sec, round, func() verifyRun { return measureVerify(b, p, tokens) })
+				var quiet, revoking loadRun
+				measureRevoking := func() loadRun {
+					return revokingWhile(b, p, key, sec, round, func() loadRun { return measureVerify(b, p, tokens) })
 				}
 				if round%2 == 0 {
 					quiet, revoking = measureVerify(b, p, tokens), measureRevoking()
@@ -243,7 +243,7 @@ func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsec
 
 // revokingWhile runs measure while revoking, revokeRate times a second,
 // users that hold none of the tokens measured.
-func revokingWhile(b *testing.B, p *process, key, sec string, round int, measure func() verifyRun) verifyRun {
+func revokingWhile(b *testing.B, p *process, key, sec string, round int, measure func() loadRun) loadRun {
 	done := make(chan struct{})
 	failed := make(chan string, 1)
 	go func() {
@@ -294,27 +294,39 @@ func mintViewers(b *testing.B, p *process, key, sec string, n int, prefix string
 	return tokens
 }
 
-// verifyRun is a verify measurement: throughput and latency, and the
-// server's CPU time per request, which other load on the machine affects
-// less than throughput.
-type verifyRun struct {
+// loadRun is a measurement of load on a process: throughput and latency,
+// and the process's CPU time per request, which other load on the machine
+// affects less than throughput.
+type loadRun struct {
 	load.Result
 	cpuPerReq time.Duration
 }
 
 // measureVerify drives POST /v1/verify with verifyClients clients taking
 // the tokens in turn, for benchDuration after benchWarmup.
-func measureVerify(b *testing.B, p *process, tokens []string) verifyRun {
-	body := `{"room":"demo","permission":"consume"}`
-	o := load.Options{Targets: []string{p.url}, Concurrency: verifyClients, Duration: benchWarmup,
-		Request: func(target string, w, i int) (*http.Request, error) {
-			req, err := http.NewRequest("POST", target+"/v1/verify", strings.NewReader(body))
-			if err == nil {
-				req.Header.Set("Authorization", "Bearer "+tokens[(i*verifyClients+w)%len(tokens)])
-				req.Header.Set("Content-Type", "application/json")
-			}
-			return req, err
-		}}
+func measureVerify(b *testing.B, p *process, tokens []string) loadRun {
+	return measureLoad(b, p, verifyClients, verifyRequest(tokens, "consume"))
+}
+
+// verifyRequest makes the requests of verifyClients clients asking whether
+// the tokens, taken in turn, give permission in room "demo".
+func verifyRequest(tokens []string, permission string) func(target string, w, i int) (*http.Request, error) {
+	body := `{"room":"demo","permission":"` + permission + `"}`
+	return func(target string, w, i int) (*http.Request, error) {
+		req, err := http.NewRequest("POST", target+"/v1/verify", strings.NewReader(body))
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+tokens[(i*verifyClients+w)%len(tokens)])
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}
+}
+
+// measureLoad drives p with clients keep-alive clients sending the
+// requests build makes, for benchDuration after benchWarmup, and fails b
+// on any answer other than 2xx.
+func measureLoad(b *testing.B, p *process, clients int, build func(target string, w, i int) (*http.Request, error)) loadRun {
+	o := load.Options{Targets: []string{p.url}, Concurrency: clients, Duration: benchWarmup, Request: build}
 	if _, err := load.Run(b.Context(), o); err != nil {
 		b.Fatal(err)
 	}
@@ -326,9 +338,9 @@ func measureVerify(b *testing.B, p *process, tokens []string) verifyRun {
 	}
 	used := cpuTime(b, p.cmd.Process.Pid) - before
 	if r.Errors > 0 {
-		b.Fatalf("verify: %d of %d requests failed", r.Errors, r.Requests)
+		b.Fatalf("%s: %d of %d requests failed", p.url, r.Errors, r.Requests)
 	}
-	return verifyRun{Result: r, cpuPerReq: used / time.Duration(r.Requests)}
+	return loadRun{Result: r, cpuPerReq: used / time.Duration(r.Requests)}
 }
 
 // idleCPU lets p settle, then returns the CPU it uses over idleWindow,
