@@ -281,10 +281,11 @@ func TestModerationIsAppliedInLiveKit(t *testing.T) {
 }
 
 // Restarting stagedoor mid-room keeps every rule: what happened in LiveKit
-// while stagedoor was away (a blocked participant back with its old
-// token, a permission widened through LiveKit's API) is undone on start,
-// the participants in good standing stay, and what stagedoor decides
-// afterwards is enforced.
+// while stagedoor was away, its webhooks lost (a blocked participant back
+// with its old token, a permission widened through LiveKit's API, a room
+// that started meanwhile with a revoked user in it) is undone on start
+// from LiveKit's lists of rooms and participants, the participants in good
+// standing stay, and what stagedoor decides afterwards is enforced.
 func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 	e := setup(t)
 	e.dumpLogs(t)
@@ -304,14 +305,25 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 		return !e.participant(t, "keep", "ben").Permission.CanPublish
 	})
 	host := e.liveKitToken(t, map[string]any{"user_id": "hal", "role": "host", "rooms": []string{"keep"}})
+	// A room LiveKit has not started yet, and a user revoked before
+	// joining it.
+	e.createRoom(t, "late", "conference", 0)
+	rex := e.liveKitToken(t, map[string]any{"user_id": "rex", "role": "guest", "rooms": []string{"late"}})
+	liv := e.liveKitToken(t, map[string]any{"user_id": "liv", "role": "guest", "rooms": []string{"late"}})
+	e.mustAPI(t, http.StatusCreated, "POST", "/v1/revocations", "", map[string]any{"user_id": "rex"}, nil)
 
+	e.hooks.lose(true)
 	e.sd.stop()
 	// While stagedoor is away: the blocked participant comes back with
-	// its old token, and a host widens ben's permission through LiveKit.
+	// its old token, a host widens ben's permission through LiveKit, and
+	// the room late starts with the revoked rex and liv in it.
 	back := e.mustConnect(t, dan.AccessToken)
 	e.widen(t, host.AccessToken, "keep", "ben", &livekit.ParticipantPermission{
 		CanSubscribe: true, CanPublish: true, CanPublishData: true, Hidden: true,
 	})
+	rexIn := e.mustConnect(t, rex.AccessToken)
+	livIn := e.mustConnect(t, liv.AccessToken)
+	e.hooks.lose(false)
 	sd, err := e.startStagedoor()
 	if err != nil {
 		t.Fatal(err)
@@ -320,6 +332,18 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 
 	if r := back.waitDisconnected(t); r != lksdk.ParticipantRemoved {
 		t.Fatalf("the blocked participant was sent away for %v", r)
+	}
+	if r := rexIn.waitDisconnected(t); r != lksdk.ParticipantRemoved {
+		t.Fatalf("the revoked participant of the room started meanwhile was sent away for %v", r)
+	}
+	e.eventually(t, "liv mirrored as a session of the room started meanwhile", func() bool {
+		s, ok := e.room(t, "late").session("liv")
+		return ok && s.State == "joined"
+	})
+	select {
+	case r := <-livIn.disconnected:
+		t.Fatalf("liv was sent away: %v", r)
+	default:
 	}
 	e.eventually(t, "ben's widened permission undone", func() bool {
 		p := e.participant(t, "keep", "ben").Permission
