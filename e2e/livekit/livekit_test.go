@@ -116,8 +116,10 @@ func TestPrivateRoomStopsTheSecondPublisher(t *testing.T) {
 	}
 	if loserSID != "" {
 		waitSID(t, loser.unpublished, loserSID, "taken down")
-		loser.waitAttr(t, "stagedoor.reason", "room_full")
 	}
+	// Whether its track was taken down or its publish refused, the
+	// second publisher is told why.
+	loser.waitAttr(t, "stagedoor.reason", "room_full")
 	loserID := loser.room.LocalParticipant.Identity()
 	e.eventually(t, "the second publisher's publish permission withdrawn", func() bool {
 		p := e.participant(t, "solo", loserID)
@@ -283,8 +285,9 @@ func TestModerationIsAppliedInLiveKit(t *testing.T) {
 // Restarting stagedoor mid-room keeps every rule: what happened in LiveKit
 // while stagedoor was away, its webhooks lost (a blocked participant back
 // with its old token, a permission widened through LiveKit's API, a room
-// that started meanwhile with a revoked user in it) is undone on start
-// from LiveKit's lists of rooms and participants, the participants in good
+// that started meanwhile with a revoked user in it, a participant
+// unmuting what a moderator muted) is undone on start from LiveKit's
+// lists of rooms and participants, the participants in good
 // standing stay, and what stagedoor decides afterwards is enforced.
 func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 	e := setup(t)
@@ -311,6 +314,25 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 	rex := e.liveKitToken(t, map[string]any{"user_id": "rex", "role": "guest", "rooms": []string{"late"}})
 	liv := e.liveKitToken(t, map[string]any{"user_id": "liv", "role": "guest", "rooms": []string{"late"}})
 	e.mustAPI(t, http.StatusCreated, "POST", "/v1/revocations", "", map[string]any{"user_id": "rex"}, nil)
+	// A microphone a moderator muted through stagedoor.
+	e.createRoom(t, "hush", "conference", 0)
+	hush := e.follow(t, "hush")
+	cat := e.mustConnect(t, e.liveKitToken(t, map[string]any{"user_id": "cat", "role": "guest", "rooms": []string{"hush"}}).AccessToken)
+	mic := cat.mustPublish(t, livekit.TrackSource_MICROPHONE)
+	catSession := hush.next(t, "cat producing", of("produce.started", "cat"))
+	moderator := e.stagedoorToken(t, map[string]any{"user_id": "mod", "role": "co-host", "rooms": []string{"hush"}})
+	e.mustAPI(t, http.StatusOK, "PATCH", "/v1/rooms/hush/sessions/"+catSession.SessionID, moderator, map[string]any{"mute": []string{"microphone"}}, nil)
+	waitSID(t, cat.muted, mic.SID(), "muted")
+	cat.waitAttr(t, "stagedoor.muted", "microphone")
+	micMuted := func() bool {
+		for _, tr := range e.participant(t, "hush", "cat").Tracks {
+			if tr.Sid == mic.SID() {
+				return tr.Muted
+			}
+		}
+		t.Fatalf("cat's microphone is gone from LiveKit")
+		return false
+	}
 
 	e.hooks.lose(true)
 	e.sd.stop()
@@ -323,6 +345,9 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 	})
 	rexIn := e.mustConnect(t, rex.AccessToken)
 	livIn := e.mustConnect(t, liv.AccessToken)
+	// ... and cat unmutes its microphone.
+	mic.SetMuted(false)
+	e.eventually(t, "cat's microphone unmuted while stagedoor is away", func() bool { return !micMuted() })
 	e.hooks.lose(false)
 	sd, err := e.startStagedoor()
 	if err != nil {
@@ -345,6 +370,7 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 		t.Fatalf("liv was sent away: %v", r)
 	default:
 	}
+	e.eventually(t, "cat's microphone muted again", micMuted)
 	e.eventually(t, "ben's widened permission undone", func() bool {
 		p := e.participant(t, "keep", "ben").Permission
 		return !p.CanPublish && !p.Hidden && p.CanSubscribe

@@ -37,9 +37,9 @@ type plan struct {
 	remove string
 	// update sets the participant's permission and attributes; reason is
 	// the AttrReason it sets, allowed the sources it leaves publishable.
-	update  *lk.UpdateParticipantRequest
-	reason  string
-	allowed []lk.TrackSource
+	update        *lk.UpdateParticipantRequest
+	reason, muted string
+	allowed       []lk.TrackSource
 	// mutes are the tracks to mute.
 	mutes []string
 	// outcomes of the calls, for apply.
@@ -155,7 +155,7 @@ func (r *room) apply(m *member, p *plan) {
 		r.i.log.Warn("updating a participant in LiveKit failed; the next pass tries again", "room", r.key.room, "participant", m.identity, "err", p.updateErr)
 		return
 	case p.update != nil:
-		m.perm, m.reason = p.info.Permission, p.reason
+		m.perm, m.reason, m.muted = p.info.Permission, p.reason, p.muted
 		for sid, t := range m.tracks {
 			if !slices.Contains(p.allowed, t.source) {
 				delete(m.tracks, sid)
@@ -248,7 +248,7 @@ func (r *room) reconcileNow(ctx context.Context) {
 			r.admit(p)
 			continue
 		}
-		m.perm, m.reason = p.Permission, p.Attributes[AttrReason]
+		m.perm, m.reason, m.muted = p.Permission, p.Attributes[AttrReason], p.Attributes[AttrMuted]
 		tracks := tracksOf(p)
 		for sid, t := range tracks {
 			if old, ok := m.tracks[sid]; ok {
@@ -370,19 +370,27 @@ func (r *room) enforce(ctx context.Context, p *project, m *member, view *roomVie
 	case s.Producing() || m.reason == authority.CodeRoomFull:
 		newReason = ""
 	}
-	if !samePermission(m.perm, want) || newReason != m.reason {
-		pl := r.planFor(m)
-		pl.update = &lk.UpdateParticipantRequest{Room: r.key.room, Identity: m.identity, Permission: want}
-		if newReason != m.reason {
-			pl.update.Attributes = map[string]string{AttrReason: newReason}
-		}
-		pl.reason, pl.allowed = newReason, want.CanPublishSources
-	}
 	for _, t := range m.tracks {
 		src, known := sourceOf(t.source)
 		if known && !t.muted && slices.Contains(want.CanPublishSources, t.source) && (t.stopped || !slices.Contains(s.Sources, src)) {
 			r.mute(m, src)
 		}
+	}
+	muted := mutedAttr(m)
+	if !samePermission(m.perm, want) || newReason != m.reason || muted != m.muted {
+		pl := r.planFor(m)
+		pl.update = &lk.UpdateParticipantRequest{Room: r.key.room, Identity: m.identity, Permission: want}
+		attrs := make(map[string]string)
+		if newReason != m.reason {
+			attrs[AttrReason] = newReason
+		}
+		if muted != m.muted {
+			attrs[AttrMuted] = muted
+		}
+		if len(attrs) > 0 {
+			pl.update.Attributes = attrs
+		}
+		pl.reason, pl.muted, pl.allowed = newReason, muted, want.CanPublishSources
 	}
 }
 
