@@ -32,36 +32,26 @@ const crowd = 50
 //     once with its old tokens; from each rejoin's participant_joined
 //     webhook reaching stagedoor to the client told it was removed (or,
 //     removed while still joining, to stagedoor's log of it);
+//   - revoked-live: a connected crowd whose room's tokens are revoked
+//     with one call; from the call to each client told it was removed;
 //   - mirrored: from the participant_joined webhook to the session.joined
 //     event of the mirrored session on the room's event stream;
 //   - baseline: LiveKit's own floor, from a RoomService.RemoveParticipant
 //     call to the client told it was removed, for the same crowd.
 //
-// Each is reported as p50 and p99 in milliseconds, and the revoked and
-// rejoined p50 and p99 as ratios of the baseline's.
+// Each is reported as p50 and p99 in milliseconds, and the revoked,
+// rejoined and revoked-live p50 and p99 as ratios of the baseline's.
 func BenchmarkEnforcement(b *testing.B) {
 	e := setup(b)
-	var revoked, rejoined, mirrored, baseline []time.Duration
+	var revoked, rejoined, cut, mirrored, baseline []time.Duration
 	refusedJoins := 0
 	for i := 0; b.Loop(); i++ {
 		room := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
-		e.createRoom(b, room, "conference", 0)
-		ev := e.follow(b, room)
 
 		// A crowd joins with valid tokens: webhook to mirrored session.
-		tokens := e.crowdTokens(b, room, "m")
-		clients := e.joinAll(b, tokens)
-		for _, c := range clients {
-			if c.room == nil {
-				b.Fatalf("%s could not join", c.identity)
-			}
-		}
-		seen := map[string]time.Time{}
-		for len(seen) < crowd {
-			x := ev.next(b, fmt.Sprintf("the crowd mirrored (%d of %d)", len(seen), crowd), func(x event) bool { return x.Type == "session.joined" })
-			seen[x.participant()] = time.Now()
-		}
-		for id, at := range seen {
+		joined := e.crowdIn(b, room, "m")
+		clients := joined.clients
+		for id, at := range joined.mirroredAt {
 			hook, ok := e.hooks.at("participant_joined", room, id)
 			if !ok {
 				b.Fatalf("no webhook for %s", id)
@@ -90,7 +80,7 @@ func BenchmarkEnforcement(b *testing.B) {
 		// A crowd whose tokens were revoked joins: webhook to removal.
 		revokedRoom := room + "-revoked"
 		e.createRoom(b, revokedRoom, "conference", 0)
-		tokens = e.crowdTokens(b, revokedRoom, "r")
+		tokens := e.crowdTokens(b, revokedRoom, "r")
 		e.mustAPI(b, http.StatusCreated, "POST", "/v1/revocations", "", map[string]any{"room": revokedRoom}, nil)
 		for _, c := range e.joinAll(b, tokens) {
 			c.waitDisconnected(b)
@@ -107,6 +97,17 @@ func BenchmarkEnforcement(b *testing.B) {
 		// A crowd kicked with block rejoins with its old tokens: webhook
 		// to removal.
 		rejoined = append(rejoined, e.rejoinBlocked(b, room+"-blocked", &refusedJoins)...)
+
+		// A connected crowd is revoked at once: revocation to removal.
+		live := e.crowdIn(b, room+"-live", "l")
+		at := time.Now()
+		e.mustAPI(b, http.StatusCreated, "POST", "/v1/revocations", "", map[string]any{"room": room + "-live"}, nil)
+		for _, c := range live.clients {
+			if r := c.waitDisconnected(b); r != lksdk.ParticipantRemoved {
+				b.Fatalf("%s sent away for %v", c.identity, r)
+			}
+			cut = append(cut, c.removedAt.Sub(at))
+		}
 	}
 	report := func(name string, d []time.Duration) (p50, p99 float64) {
 		p50, p99 = percentile(d, 50), percentile(d, 99)
@@ -117,11 +118,14 @@ func BenchmarkEnforcement(b *testing.B) {
 	b50, b99 := report("baseline", baseline)
 	r50, r99 := report("revoked", revoked)
 	j50, j99 := report("rejoined", rejoined)
+	c50, c99 := report("revoked-live", cut)
 	report("mirrored", mirrored)
 	b.ReportMetric(r50/b50, "revoked/baseline-p50")
 	b.ReportMetric(r99/b99, "revoked/baseline-p99")
 	b.ReportMetric(j50/b50, "rejoined/baseline-p50")
 	b.ReportMetric(j99/b99, "rejoined/baseline-p99")
+	b.ReportMetric(c50/b50, "revoked-live/baseline-p50")
+	b.ReportMetric(c99/b99, "revoked-live/baseline-p99")
 	b.ReportMetric(float64(refusedJoins)/float64(len(revoked)+len(rejoined)), "refused-while-joining/removed")
 }
 
@@ -131,22 +135,11 @@ func BenchmarkEnforcement(b *testing.B) {
 // removal, and counts in refused those removed while still joining.
 func (e *environment) rejoinBlocked(b *testing.B, room string, refused *int) []time.Duration {
 	b.Helper()
-	e.createRoom(b, room, "conference", 0)
-	ev := e.follow(b, room)
-	tokens := e.crowdTokens(b, room, "k")
-	first := e.joinAll(b, tokens)
-	sessions := map[string]string{}
-	for len(sessions) < crowd {
-		x := ev.next(b, fmt.Sprintf("the crowd to block mirrored (%d of %d)", len(sessions), crowd), func(x event) bool { return x.Type == "session.joined" })
-		sessions[x.participant()] = x.SessionID
-	}
-	for _, id := range sessions {
+	first := e.crowdIn(b, room, "k")
+	for _, id := range first.sessions {
 		e.mustAPI(b, http.StatusOK, "DELETE", "/v1/rooms/"+room+"/sessions/"+id+"?block=true", "", nil, nil)
 	}
-	for _, c := range first {
-		if c.room == nil {
-			b.Fatalf("%s could not join", c.identity)
-		}
+	for _, c := range first.clients {
 		if r := c.waitDisconnected(b); r != lksdk.ParticipantRemoved {
 			b.Fatalf("%s sent away for %v", c.identity, r)
 		}
@@ -157,7 +150,7 @@ func (e *environment) rejoinBlocked(b *testing.B, room string, refused *int) []t
 	}
 	kicked := time.Now()
 	var out []time.Duration
-	for _, c := range e.joinAll(b, tokens) {
+	for _, c := range e.joinAll(b, first.tokens) {
 		c.waitDisconnected(b)
 		if c.room == nil {
 			*refused++
@@ -213,6 +206,36 @@ func (e *environment) loggedRemoval(room, identity string, since time.Time) (tim
 		}
 	}
 	return time.Time{}, false
+}
+
+// crowdJoin is a crowd joined to a room and mirrored by stagedoor: the
+// clients, their tokens, and by identity each session and when its
+// session.joined event came.
+type crowdJoin struct {
+	clients    []*client
+	tokens     []string
+	sessions   map[string]string
+	mirroredAt map[string]time.Time
+}
+
+// crowdIn creates room, has a crowd (user ids prefix00, prefix01, ...)
+// join it at once, and waits until stagedoor has mirrored each.
+func (e *environment) crowdIn(b *testing.B, room, prefix string) crowdJoin {
+	b.Helper()
+	e.createRoom(b, room, "conference", 0)
+	ev := e.follow(b, room)
+	j := crowdJoin{tokens: e.crowdTokens(b, room, prefix), sessions: map[string]string{}, mirroredAt: map[string]time.Time{}}
+	j.clients = e.joinAll(b, j.tokens)
+	for _, c := range j.clients {
+		if c.room == nil {
+			b.Fatalf("%s could not join", c.identity)
+		}
+	}
+	for len(j.sessions) < crowd {
+		x := ev.next(b, fmt.Sprintf("the crowd in %s mirrored (%d of %d)", room, len(j.sessions), crowd), func(x event) bool { return x.Type == "session.joined" })
+		j.sessions[x.participant()], j.mirroredAt[x.participant()] = x.SessionID, time.Now()
+	}
+	return j
 }
 
 // crowdTokens mints a LiveKit token for each of crowd users in room.
