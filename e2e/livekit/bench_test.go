@@ -1,11 +1,9 @@
 package livekit_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -190,19 +188,9 @@ func (e *environment) removalLogged(b *testing.B, room, identity string, since t
 
 // loggedRemoval is removalLogged, false when there is no such line yet.
 func (e *environment) loggedRemoval(room, identity string, since time.Time) (time.Time, bool) {
-	for line := range strings.Lines(e.logText()) {
-		entry, ok := strings.CutPrefix(line, "stagedoor: ")
-		if !ok {
-			continue
-		}
-		var l struct {
-			Time        time.Time `json:"time"`
-			Msg         string    `json:"msg"`
-			Room        string    `json:"room"`
-			Participant string    `json:"participant"`
-		}
-		if json.Unmarshal([]byte(entry), &l) == nil && l.Msg == "removed a participant from LiveKit" && l.Room == room && l.Participant == identity && l.Time.After(since) {
-			return l.Time, true
+	for _, r := range e.removalsLogged(room, identity) {
+		if r.Time.After(since) {
+			return r.Time, true
 		}
 	}
 	return time.Time{}, false

@@ -225,6 +225,12 @@ func TestKickWithBlock(t *testing.T) {
 			t.Fatalf("rejoined, then sent away for %v", r)
 		}
 	}
+	// Sent away once in, or while still joining (then the join fails):
+	// either way stagedoor removed the rejoin because of the block.
+	e.eventually(t, "the rejoin removed as blocked", func() bool {
+		rs := e.removalsLogged("strict", "kim")
+		return len(rs) == 2 && rs[0].Reason == "kicked" && rs[1].Reason == "blocked"
+	})
 	var refused problem
 	e.mustAPI(t, http.StatusForbidden, "POST", "/v1/tokens", "", map[string]any{"user_id": "kim", "role": "guest", "rooms": []string{"strict"}, "format": "livekit"}, &refused)
 	if refused.Code != "blocked" {
