@@ -17,8 +17,8 @@ func liveKitBody(url, key, secret string) map[string]any {
 
 // An app's owner reads, sets and removes its LiveKit project through the
 // admin API: the secret is sealed at rest and never answered, every change
-// is audited under the owner's name, and the server's LiveKit tokens
-// follow the new project.
+// is audited under the owner's name, and the server's LiveKit tokens and
+// webhooks follow the new project, and none is taken once it is removed.
 func TestAdminLiveKitProject(t *testing.T) {
 	s := newTestServer(t)
 	own := s.owner(t, s.prod)
@@ -32,9 +32,9 @@ func TestAdminLiveKitProject(t *testing.T) {
 	}
 
 	const newSecret = "a-new-livekit-secret-of-32-bytes-or-more"
-	r = s.admin(t, own, call{method: "PUT", path: path, body: liveKitBody("wss://lk.example", "lk_new", newSecret)})
+	r = s.admin(t, own, call{method: "PUT", path: path, body: liveKitBody("ws://127.0.0.1:9/lk", "lk_new", newSecret)})
 	wantOK(t, r, http.StatusOK)
-	if r.body["url"] != "wss://lk.example" || r.body["api_key"] != "lk_new" || bytes.Contains(r.raw, []byte(newSecret)) {
+	if r.body["url"] != "ws://127.0.0.1:9/lk" || r.body["api_key"] != "lk_new" || bytes.Contains(r.raw, []byte(newSecret)) {
 		t.Fatalf("set: %s", r.raw)
 	}
 	stored, err := s.store.GetLiveKitProject(context.Background(), s.app)
@@ -45,6 +45,14 @@ func TestAdminLiveKitProject(t *testing.T) {
 		t.Fatalf("the secret is not sealed: %q", stored.SecretCiphertext)
 	}
 	s.waitLiveKitSecret(t, newSecret)
+	event := `{"event":"room_started","id":"EV_admin","room":{"name":"stage"}}`
+	webhook := func(key, secret string) reply {
+		return s.do(t, call{method: "POST", path: "/v1/livekit/webhook", body: event, header: liveKitWebhook(t, event, key, secret)})
+	}
+	wantOK(t, webhook("lk_new", newSecret), http.StatusNoContent)
+	if r := webhook(testLiveKitKey, testLiveKitSecret); r.status != http.StatusUnauthorized || r.body["code"] != "invalid_webhook" {
+		t.Fatalf("a webhook of the replaced project: %d %s", r.status, r.raw)
+	}
 
 	entries, err := auditLog(context.Background(), s.auth)
 	if err != nil {
@@ -62,6 +70,9 @@ func TestAdminLiveKitProject(t *testing.T) {
 		r = s.liveKitToken(t)
 	}
 	wantField(t, r, "format")
+	if r := webhook("lk_new", newSecret); r.status != http.StatusUnauthorized || r.body["code"] != "invalid_webhook" {
+		t.Fatalf("a webhook of the removed project: %d %s", r.status, r.raw)
+	}
 	entries, err = auditLog(context.Background(), s.auth)
 	if err != nil {
 		t.Fatal(err)

@@ -94,7 +94,7 @@ func TestOpenAPIContractAdmin(t *testing.T) {
 		{"show the LiveKit project", call{method: "GET", path: app + "/livekit", bearer: own}, 200, false},
 		{"show another app's LiveKit project", call{method: "GET", path: otherApp + "/livekit", bearer: own}, 403, false},
 		{"show no LiveKit project", call{method: "GET", path: otherApp + "/livekit", bearer: op}, 404, false},
-		{"set the LiveKit project", call{method: "PUT", path: app + "/livekit", bearer: own, body: liveKitBody("wss://lk.example", "lk_new", testLiveKitSecret)}, 200, false},
+		{"set the LiveKit project", call{method: "PUT", path: app + "/livekit", bearer: own, body: liveKitBody("ws://127.0.0.1:9/lk", "lk_new", testLiveKitSecret)}, 200, false},
 		{"set a LiveKit project of no URL", call{method: "PUT", path: app + "/livekit", bearer: op, body: liveKitBody("ftp://lk.example", "lk_new", testLiveKitSecret)}, 400, false},
 		{"set a LiveKit project without a key", call{method: "PUT", path: app + "/livekit", bearer: op, body: liveKitBody("wss://lk.example", "", testLiveKitSecret)}, 400, true},
 		{"set a LiveKit project with a short secret", call{method: "PUT", path: app + "/livekit", bearer: op, body: liveKitBody("wss://lk.example", "lk_new", "short")}, 400, false},
