@@ -195,12 +195,15 @@ func (r *room) endRoom(ctx context.Context) {
 	r.finished = true
 }
 
+// errNoProject says the app has no LiveKit project (any more).
+var errNoProject = errors.New("the app has no LiveKit project")
+
 // call runs fn with the app's LiveKit project and a context carrying the
 // credentials of a server API call about the room.
 func (r *room) call(ctx context.Context, fn func(context.Context, *project) error) error {
 	p, ok := r.i.projects.byApp(r.key.app)
 	if !ok {
-		return errors.New("the app has no LiveKit project")
+		return errNoProject
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -218,7 +221,8 @@ func notFound(err error) bool {
 
 // reconcileNow reads the room's participants from LiveKit, takes in who
 // joined and who left without a webhook, and enforces; it finishes the
-// loop when LiveKit has no one in the room.
+// loop when LiveKit has no one in the room, or when the app's LiveKit
+// project was removed (its mirrored sessions then end with their leases).
 func (r *room) reconcileNow(ctx context.Context) {
 	if c, err := r.i.caller(ctx, r.key.app); err == nil {
 		r.caller = c
@@ -230,6 +234,10 @@ func (r *room) reconcileNow(ctx context.Context) {
 		return err
 	})
 	switch {
+	case errors.Is(err, errNoProject):
+		r.i.log.Info("the app's LiveKit project was removed; the room is no longer enforced", "app", r.key.app, "room", r.key.room)
+		r.finished = true
+		return
 	case notFound(err):
 		list = &lk.ListParticipantsResponse{}
 	case err != nil:
