@@ -486,3 +486,30 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// removal is stagedoor's log of LiveKit taking its removal of a
+// participant.
+type removal struct {
+	Time        time.Time `json:"time"`
+	Msg         string    `json:"msg"`
+	Room        string    `json:"room"`
+	Participant string    `json:"participant"`
+	Reason      string    `json:"reason"`
+}
+
+// removalsLogged are stagedoor's removals of identity from room so far,
+// oldest first.
+func (e *environment) removalsLogged(room, identity string) []removal {
+	var out []removal
+	for line := range strings.Lines(e.logText()) {
+		entry, ok := strings.CutPrefix(line, "stagedoor: ")
+		if !ok {
+			continue
+		}
+		var r removal
+		if json.Unmarshal([]byte(entry), &r) == nil && r.Msg == "removed a participant from LiveKit" && r.Room == room && r.Participant == identity {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -116,8 +116,10 @@ func TestPrivateRoomStopsTheSecondPublisher(t *testing.T) {
 	}
 	if loserSID != "" {
 		waitSID(t, loser.unpublished, loserSID, "taken down")
-		loser.waitAttr(t, "stagedoor.reason", "room_full")
 	}
+	// Whether its track was taken down or its publish refused, the
+	// second publisher is told why.
+	loser.waitAttr(t, "stagedoor.reason", "room_full")
 	loserID := loser.room.LocalParticipant.Identity()
 	e.eventually(t, "the second publisher's publish permission withdrawn", func() bool {
 		p := e.participant(t, "solo", loserID)
@@ -223,6 +225,12 @@ func TestKickWithBlock(t *testing.T) {
 			t.Fatalf("rejoined, then sent away for %v", r)
 		}
 	}
+	// Sent away once in, or while still joining (then the join fails):
+	// either way stagedoor removed the rejoin because of the block.
+	e.eventually(t, "the rejoin removed as blocked", func() bool {
+		rs := e.removalsLogged("strict", "kim")
+		return len(rs) == 2 && rs[0].Reason == "kicked" && rs[1].Reason == "blocked"
+	})
 	var refused problem
 	e.mustAPI(t, http.StatusForbidden, "POST", "/v1/tokens", "", map[string]any{"user_id": "kim", "role": "guest", "rooms": []string{"strict"}, "format": "livekit"}, &refused)
 	if refused.Code != "blocked" {
@@ -281,10 +289,12 @@ func TestModerationIsAppliedInLiveKit(t *testing.T) {
 }
 
 // Restarting stagedoor mid-room keeps every rule: what happened in LiveKit
-// while stagedoor was away (a blocked participant back with its old
-// token, a permission widened through LiveKit's API) is undone on start,
-// the participants in good standing stay, and what stagedoor decides
-// afterwards is enforced.
+// while stagedoor was away, its webhooks lost (a blocked participant back
+// with its old token, a permission widened through LiveKit's API, a room
+// that started meanwhile with a revoked user in it, a participant
+// unmuting what a moderator muted) is undone on start from LiveKit's
+// lists of rooms and participants, the participants in good
+// standing stay, and what stagedoor decides afterwards is enforced.
 func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 	e := setup(t)
 	e.dumpLogs(t)
@@ -304,14 +314,47 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 		return !e.participant(t, "keep", "ben").Permission.CanPublish
 	})
 	host := e.liveKitToken(t, map[string]any{"user_id": "hal", "role": "host", "rooms": []string{"keep"}})
+	// A room LiveKit has not started yet, and a user revoked before
+	// joining it.
+	e.createRoom(t, "late", "conference", 0)
+	rex := e.liveKitToken(t, map[string]any{"user_id": "rex", "role": "guest", "rooms": []string{"late"}})
+	liv := e.liveKitToken(t, map[string]any{"user_id": "liv", "role": "guest", "rooms": []string{"late"}})
+	e.mustAPI(t, http.StatusCreated, "POST", "/v1/revocations", "", map[string]any{"user_id": "rex"}, nil)
+	// A microphone a moderator muted through stagedoor.
+	e.createRoom(t, "hush", "conference", 0)
+	hush := e.follow(t, "hush")
+	cat := e.mustConnect(t, e.liveKitToken(t, map[string]any{"user_id": "cat", "role": "guest", "rooms": []string{"hush"}}).AccessToken)
+	mic := cat.mustPublish(t, livekit.TrackSource_MICROPHONE)
+	catSession := hush.next(t, "cat producing", of("produce.started", "cat"))
+	moderator := e.stagedoorToken(t, map[string]any{"user_id": "mod", "role": "co-host", "rooms": []string{"hush"}})
+	e.mustAPI(t, http.StatusOK, "PATCH", "/v1/rooms/hush/sessions/"+catSession.SessionID, moderator, map[string]any{"mute": []string{"microphone"}}, nil)
+	waitSID(t, cat.muted, mic.SID(), "muted")
+	cat.waitAttr(t, "stagedoor.muted", "microphone")
+	micMuted := func() bool {
+		for _, tr := range e.participant(t, "hush", "cat").Tracks {
+			if tr.Sid == mic.SID() {
+				return tr.Muted
+			}
+		}
+		t.Fatalf("cat's microphone is gone from LiveKit")
+		return false
+	}
 
+	e.hooks.lose(true)
 	e.sd.stop()
 	// While stagedoor is away: the blocked participant comes back with
-	// its old token, and a host widens ben's permission through LiveKit.
+	// its old token, a host widens ben's permission through LiveKit, and
+	// the room late starts with the revoked rex and liv in it.
 	back := e.mustConnect(t, dan.AccessToken)
 	e.widen(t, host.AccessToken, "keep", "ben", &livekit.ParticipantPermission{
 		CanSubscribe: true, CanPublish: true, CanPublishData: true, Hidden: true,
 	})
+	rexIn := e.mustConnect(t, rex.AccessToken)
+	livIn := e.mustConnect(t, liv.AccessToken)
+	// ... and cat unmutes its microphone.
+	mic.SetMuted(false)
+	e.eventually(t, "cat's microphone unmuted while stagedoor is away", func() bool { return !micMuted() })
+	e.hooks.lose(false)
 	sd, err := e.startStagedoor()
 	if err != nil {
 		t.Fatal(err)
@@ -321,6 +364,19 @@ func TestStagedoorRestartKeepsTheRules(t *testing.T) {
 	if r := back.waitDisconnected(t); r != lksdk.ParticipantRemoved {
 		t.Fatalf("the blocked participant was sent away for %v", r)
 	}
+	if r := rexIn.waitDisconnected(t); r != lksdk.ParticipantRemoved {
+		t.Fatalf("the revoked participant of the room started meanwhile was sent away for %v", r)
+	}
+	e.eventually(t, "liv mirrored as a session of the room started meanwhile", func() bool {
+		s, ok := e.room(t, "late").session("liv")
+		return ok && s.State == "joined"
+	})
+	select {
+	case r := <-livIn.disconnected:
+		t.Fatalf("liv was sent away: %v", r)
+	default:
+	}
+	e.eventually(t, "cat's microphone muted again", micMuted)
 	e.eventually(t, "ben's widened permission undone", func() bool {
 		p := e.participant(t, "keep", "ben").Permission
 		return !p.CanPublish && !p.Hidden && p.CanSubscribe

@@ -14,15 +14,20 @@ import (
 )
 
 // webhookProxy forwards LiveKit's webhooks to stagedoor as they are, and
-// notes when the first of each arrived, by event, room and participant.
+// notes when each arrived, by event, room and participant (a webhook
+// LiveKit sends again counts once: by its id).
+// While losing, it answers them as taken and forwards none, as if they
+// were lost on the way.
 type webhookProxy struct {
 	*httptest.Server
 	mu      sync.Mutex
-	arrived map[string]time.Time
+	arrived map[string][]time.Time
+	ids     map[string]bool
+	losing  bool
 }
 
 func newWebhookProxy(stagedoor string) *webhookProxy {
-	p := &webhookProxy{arrived: make(map[string]time.Time)}
+	p := &webhookProxy{arrived: make(map[string][]time.Time), ids: make(map[string]bool)}
 	forward := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: stagedoor})
 	// While stagedoor restarts LiveKit is answered 502 and sends again.
 	forward.ErrorLog = log.New(io.Discard, "", 0)
@@ -34,6 +39,7 @@ func newWebhookProxy(stagedoor string) *webhookProxy {
 			return
 		}
 		var ev struct {
+			ID          string                    `json:"id"`
 			Event       string                    `json:"event"`
 			Room        struct{ Name string }     `json:"room"`
 			Participant struct{ Identity string } `json:"participant"`
@@ -41,10 +47,15 @@ func newWebhookProxy(stagedoor string) *webhookProxy {
 		if json.Unmarshal(body, &ev) == nil {
 			k := hookKey(ev.Event, ev.Room.Name, ev.Participant.Identity)
 			p.mu.Lock()
-			if _, ok := p.arrived[k]; !ok {
-				p.arrived[k] = at
+			if ev.ID == "" || !p.ids[ev.ID] {
+				p.ids[ev.ID] = true
+				p.arrived[k] = append(p.arrived[k], at)
 			}
 			p.mu.Unlock()
+		}
+		if p.lost() {
+			w.WriteHeader(http.StatusOK)
+			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		forward.ServeHTTP(w, r)
@@ -52,12 +63,35 @@ func newWebhookProxy(stagedoor string) *webhookProxy {
 	return p
 }
 
+// lose sets whether webhooks are lost from now on.
+func (p *webhookProxy) lose(on bool) {
+	p.mu.Lock()
+	p.losing = on
+	p.mu.Unlock()
+}
+
+func (p *webhookProxy) lost() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.losing
+}
+
 func hookKey(event, room, identity string) string { return event + "/" + room + "/" + identity }
 
 // at is when the first webhook of event about identity in room arrived.
 func (p *webhookProxy) at(event, room, identity string) (time.Time, bool) {
+	return p.after(event, room, identity, time.Time{})
+}
+
+// after is when the first webhook of event about identity in room that
+// arrived after since did.
+func (p *webhookProxy) after(event, room, identity string, since time.Time) (time.Time, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t, ok := p.arrived[hookKey(event, room, identity)]
-	return t, ok
+	for _, t := range p.arrived[hookKey(event, room, identity)] {
+		if t.After(since) {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

@@ -37,9 +37,9 @@ type plan struct {
 	remove string
 	// update sets the participant's permission and attributes; reason is
 	// the AttrReason it sets, allowed the sources it leaves publishable.
-	update  *lk.UpdateParticipantRequest
-	reason  string
-	allowed []lk.TrackSource
+	update        *lk.UpdateParticipantRequest
+	reason, muted string
+	allowed       []lk.TrackSource
 	// mutes are the tracks to mute.
 	mutes []string
 	// outcomes of the calls, for apply.
@@ -155,7 +155,7 @@ func (r *room) apply(m *member, p *plan) {
 		r.i.log.Warn("updating a participant in LiveKit failed; the next pass tries again", "room", r.key.room, "participant", m.identity, "err", p.updateErr)
 		return
 	case p.update != nil:
-		m.perm, m.reason = p.info.Permission, p.reason
+		m.perm, m.reason, m.muted = p.info.Permission, p.reason, p.muted
 		for sid, t := range m.tracks {
 			if !slices.Contains(p.allowed, t.source) {
 				delete(m.tracks, sid)
@@ -195,12 +195,15 @@ func (r *room) endRoom(ctx context.Context) {
 	r.finished = true
 }
 
+// errNoProject says the app has no LiveKit project (any more).
+var errNoProject = errors.New("the app has no LiveKit project")
+
 // call runs fn with the app's LiveKit project and a context carrying the
 // credentials of a server API call about the room.
 func (r *room) call(ctx context.Context, fn func(context.Context, *project) error) error {
 	p, ok := r.i.projects.byApp(r.key.app)
 	if !ok {
-		return errors.New("the app has no LiveKit project")
+		return errNoProject
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -218,7 +221,8 @@ func notFound(err error) bool {
 
 // reconcileNow reads the room's participants from LiveKit, takes in who
 // joined and who left without a webhook, and enforces; it finishes the
-// loop when LiveKit has no one in the room.
+// loop when LiveKit has no one in the room, or when the app's LiveKit
+// project was removed (its mirrored sessions then end with their leases).
 func (r *room) reconcileNow(ctx context.Context) {
 	if c, err := r.i.caller(ctx, r.key.app); err == nil {
 		r.caller = c
@@ -230,6 +234,10 @@ func (r *room) reconcileNow(ctx context.Context) {
 		return err
 	})
 	switch {
+	case errors.Is(err, errNoProject):
+		r.i.log.Info("the app's LiveKit project was removed; the room is no longer enforced", "app", r.key.app, "room", r.key.room)
+		r.finished = true
+		return
 	case notFound(err):
 		list = &lk.ListParticipantsResponse{}
 	case err != nil:
@@ -248,7 +256,7 @@ func (r *room) reconcileNow(ctx context.Context) {
 			r.admit(p)
 			continue
 		}
-		m.perm, m.reason = p.Permission, p.Attributes[AttrReason]
+		m.perm, m.reason, m.muted = p.Permission, p.Attributes[AttrReason], p.Attributes[AttrMuted]
 		tracks := tracksOf(p)
 		for sid, t := range tracks {
 			if old, ok := m.tracks[sid]; ok {
@@ -370,19 +378,27 @@ func (r *room) enforce(ctx context.Context, p *project, m *member, view *roomVie
 	case s.Producing() || m.reason == authority.CodeRoomFull:
 		newReason = ""
 	}
-	if !samePermission(m.perm, want) || newReason != m.reason {
-		pl := r.planFor(m)
-		pl.update = &lk.UpdateParticipantRequest{Room: r.key.room, Identity: m.identity, Permission: want}
-		if newReason != m.reason {
-			pl.update.Attributes = map[string]string{AttrReason: newReason}
-		}
-		pl.reason, pl.allowed = newReason, want.CanPublishSources
-	}
 	for _, t := range m.tracks {
 		src, known := sourceOf(t.source)
 		if known && !t.muted && slices.Contains(want.CanPublishSources, t.source) && (t.stopped || !slices.Contains(s.Sources, src)) {
 			r.mute(m, src)
 		}
+	}
+	muted := mutedAttr(m)
+	if !samePermission(m.perm, want) || newReason != m.reason || muted != m.muted {
+		pl := r.planFor(m)
+		pl.update = &lk.UpdateParticipantRequest{Room: r.key.room, Identity: m.identity, Permission: want}
+		attrs := make(map[string]string)
+		if newReason != m.reason {
+			attrs[AttrReason] = newReason
+		}
+		if muted != m.muted {
+			attrs[AttrMuted] = muted
+		}
+		if len(attrs) > 0 {
+			pl.update.Attributes = attrs
+		}
+		pl.reason, pl.muted, pl.allowed = newReason, muted, want.CanPublishSources
 	}
 }
 

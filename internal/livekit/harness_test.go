@@ -9,6 +9,7 @@ import (
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 )
 
@@ -18,13 +19,15 @@ const testSecret = "livekit-test-secret-0123456789abcdef"
 // fixture is an Integration over an authority on SQLite, with an app whose
 // LiveKit project points at a port nothing listens on.
 type fixture struct {
-	lk   *Integration
-	auth *authority.Authority
-	app  string
-	key  authority.Caller
+	lk    *Integration
+	auth  *authority.Authority
+	store storage.Storage
+	app   string
+	key   authority.Caller
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture starts the fixture; opts change the Integration's config.
+func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "stagedoor.db"))
@@ -56,7 +59,11 @@ func newFixture(t *testing.T) *fixture {
 	if err := SetProject(ctx, store, box, "test", app.ID, Project{URL: "ws://127.0.0.1:9", APIKey: "lkkey", APISecret: testSecret}); err != nil {
 		t.Fatal(err)
 	}
-	lk := New(Config{Auth: auth, Store: store, Box: box})
+	cfg := Config{Auth: auth, Store: store, Box: box}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	lk := New(cfg)
 	if err := lk.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -65,5 +72,5 @@ func newFixture(t *testing.T) *fixture {
 		auth.Close()
 		store.Close()
 	})
-	return &fixture{lk: lk, auth: auth, app: app.ID, key: caller}
+	return &fixture{lk: lk, auth: auth, store: store, app: app.ID, key: caller}
 }

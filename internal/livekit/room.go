@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	lk "github.com/livekit/protocol/livekit"
@@ -58,10 +59,11 @@ type member struct {
 	session  string
 	orphaned time.Time
 	lease    time.Time
-	// perm and reason are the permission and AttrReason LiveKit has.
-	perm   *lk.ParticipantPermission
-	reason string
-	tracks map[string]*track
+	// perm, reason and muted are the permission, AttrReason and AttrMuted
+	// LiveKit has.
+	perm          *lk.ParticipantPermission
+	reason, muted string
+	tracks        map[string]*track
 	// gone are the tracks LiveKit reported unpublished, whose late
 	// track_published webhooks are ignored.
 	gone map[string]bool
@@ -312,13 +314,31 @@ func (r *room) admit(p *lk.ParticipantInfo) {
 	}
 	m := &member{
 		identity: p.Identity, sid: p.Sid, kind: p.Kind, joinedAt: joined,
-		receipt: p.Attributes[AttrGrant], reason: p.Attributes[AttrReason], perm: p.Permission, tracks: tracksOf(p),
-		gone: make(map[string]bool),
+		receipt: p.Attributes[AttrGrant], reason: p.Attributes[AttrReason], muted: p.Attributes[AttrMuted], perm: p.Permission,
+		tracks: tracksOf(p), gone: make(map[string]bool),
+	}
+	// Mutes stagedoor made before it last started hold on.
+	for _, t := range m.tracks {
+		src, ok := sourceOf(t.source)
+		t.stopped = ok && slices.Contains(strings.Split(m.muted, ","), src)
 	}
 	if old != nil {
 		m.session, m.orphaned, m.lease = old.session, old.orphaned, old.lease
 	}
 	r.people[p.Identity] = m
+}
+
+// mutedAttr is the AttrMuted of m's tracks as they are: the sources of
+// those stagedoor keeps muted.
+func mutedAttr(m *member) string {
+	var srcs []string
+	for _, t := range m.tracks {
+		if src, ok := sourceOf(t.source); ok && t.stopped && !slices.Contains(srcs, src) {
+			srcs = append(srcs, src)
+		}
+	}
+	slices.Sort(srcs)
+	return strings.Join(srcs, ",")
 }
 
 func tracksOf(p *lk.ParticipantInfo) map[string]*track {

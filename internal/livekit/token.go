@@ -29,6 +29,11 @@ const (
 	// AttrReason says why stagedoor stopped the participant's last publish
 	// (room_full, missing_permission, ...); empty once it produces again.
 	AttrReason = "stagedoor.reason"
+	// AttrMuted lists, comma-separated and sorted, the sources (camera,
+	// microphone, screen) whose tracks stagedoor muted and keeps muted
+	// until they are produced again through stagedoor. It is read back
+	// when stagedoor starts, so that a restart keeps those mutes.
+	AttrMuted = "stagedoor.muted"
 )
 
 // Token is a LiveKit access token and the LiveKit server it is for.

@@ -2,9 +2,11 @@ package livekit
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -142,4 +144,71 @@ func TestWebhookAfterClose(t *testing.T) {
 	f.lk.Close()
 	body := eventBody(t, &lk.WebhookEvent{Event: "room_started", Id: "EV_late", Room: &lk.Room{Name: "stage"}})
 	wantWebhookProblem(t, f.lk.Webhook(signed(t, body, "lkkey", testSecret)), http.StatusServiceUnavailable, "unavailable")
+}
+
+// A room's loop ends once its app's LiveKit project is removed, so that
+// it no longer keeps the room's mirrored sessions alive; while the
+// project is there, a LiveKit server that does not answer does not end it.
+func TestRoomLoopEndsWithItsProject(t *testing.T) {
+	logged := make(chan string, 64)
+	f := newFixture(t, func(c *Config) {
+		c.Reconcile = 20 * time.Millisecond
+		c.Logger = slog.New(messages(logged))
+	})
+	k := roomKey{f.app, "stage"}
+	running := func() bool {
+		f.lk.mu.Lock()
+		defer f.lk.mu.Unlock()
+		_, ok := f.lk.rooms[k]
+		return ok
+	}
+	f.lk.adopt(k)
+	deadline := time.After(10 * time.Second)
+	for failed := 0; failed < 3; {
+		select {
+		case m := <-logged:
+			if m == "reading LiveKit's participants failed; enforcing on what was seen before" {
+				failed++
+			}
+		case <-deadline:
+			t.Fatal("no reconciliation failed against the silent server")
+		}
+	}
+	if !running() {
+		t.Fatal("the loop ended while the project is there")
+	}
+	if err := f.store.DeleteLiveKitProject(context.Background(), f.app, nil); err != nil {
+		t.Fatal(err)
+	}
+	for m := ""; m != "the app's LiveKit project was removed; the room is no longer enforced"; {
+		select {
+		case m = <-logged:
+		case <-deadline:
+			t.Fatal("the loop did not see its project removed")
+		}
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for running() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("the loop still runs after its project was removed")
+		}
+	}
+}
+
+// messages is a slog handler that sends each record's message to ch,
+// dropping it when ch is full.
+type messages chan string
+
+func (h messages) Enabled(context.Context, slog.Level) bool { return true }
+func (h messages) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h messages) WithGroup(string) slog.Handler            { return h }
+func (h messages) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case h <- r.Message:
+	default:
+	}
+	return nil
 }

@@ -13,8 +13,8 @@ import (
 )
 
 // adminRoutes adds the admin API the console speaks: sign-in, apps, API
-// keys, roles, signing keys, revocations, rooms, the token generator and
-// inspector, and the audit log. Every route but sign-in takes a console
+// keys, roles, LiveKit projects, signing keys, revocations, rooms, the
+// token generator and inspector, and the audit log. Every route but sign-in takes a console
 // token (Bearer, audience admin).
 func (s *Server) adminRoutes(handle func(string, func(http.ResponseWriter, *http.Request) error)) {
 	const app = "/v1/admin/apps/{app}"
@@ -36,6 +36,9 @@ func (s *Server) adminRoutes(handle func(string, func(http.ResponseWriter, *http
 	handle("GET "+app+"/rooms", s.admin(s.listRooms))
 	handle("POST "+app+"/rooms/{room}/moderator-token", s.admin(s.moderatorToken))
 	handle("POST "+app+"/tokens", s.admin(s.mintIn))
+	handle("GET "+app+"/livekit", s.admin(s.getLiveKitProject))
+	handle("PUT "+app+"/livekit", s.admin(s.putLiveKitProject))
+	handle("DELETE "+app+"/livekit", s.admin(s.deleteLiveKitProject))
 	handle("POST /v1/admin/inspect", s.admin(s.inspect))
 	handle("GET /v1/admin/signing-keys", s.admin(s.listSigningKeys))
 	handle("POST /v1/admin/signing-keys/rotate", s.admin(s.rotateSigningKey))

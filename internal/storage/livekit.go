@@ -44,4 +44,7 @@ type LiveKitProjects interface {
 	GetLiveKitProject(ctx context.Context, appID string) (LiveKitProject, error)
 	// ListLiveKitProjects returns every app's project, ordered by app.
 	ListLiveKitProjects(ctx context.Context) ([]LiveKitProject, error)
+	// DeleteLiveKitProject removes the project of an app, or reports
+	// ErrNotFound if it has none.
+	DeleteLiveKitProject(ctx context.Context, appID string, audit *AuditEntry) error
 }

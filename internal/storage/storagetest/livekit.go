@@ -95,4 +95,31 @@ func testLiveKitProjects(t *testing.T, open opener) {
 		noErr(t, err)
 		same(t, all, []storage.LiveKitProject{p1, p2})
 	})
+	t.Run("Delete", func(t *testing.T) {
+		s := open(t)
+		mustApp(t, s, "app1")
+		mustApp(t, s, "app2")
+		kept := liveKitProject("app2", "APIkey2")
+		noErr(t, s.PutLiveKitProject(t.Context(), liveKitProject("app1", "APIkey1"), nil))
+		noErr(t, s.PutLiveKitProject(t.Context(), kept, nil))
+		ch := subscribe(t, s)
+		noErr(t, s.DeleteLiveKitProject(t.Context(), "app1", auditEntry("livekit.remove", "app1", "APIkey1")))
+		expectChanges(t, ch, storage.Change{Kind: storage.ChangeLiveKit, AppID: "app1"})
+		_, err := s.GetLiveKitProject(t.Context(), "app1")
+		wantErr(t, err, storage.ErrNotFound)
+		all, err := s.ListLiveKitProjects(t.Context())
+		noErr(t, err)
+		same(t, all, []storage.LiveKitProject{kept})
+		same(t, auditActions(t, s, "app1"), []string{"livekit.remove"})
+		// The key is free again for another app.
+		noErr(t, s.PutLiveKitProject(t.Context(), liveKitProject("app2", "APIkey1"), nil))
+	})
+	t.Run("DeleteNone", func(t *testing.T) {
+		s := open(t)
+		mustApp(t, s, "app1")
+		wantErr(t, s.DeleteLiveKitProject(t.Context(), "app1", auditEntry("livekit.remove", "app1", "")), storage.ErrNotFound)
+		if got := auditActions(t, s, "app1"); len(got) != 0 {
+			t.Fatalf("failed delete left audit entries %v", got)
+		}
+	})
 }

@@ -45,6 +45,20 @@ func (s Store) ListLiveKitProjects(ctx context.Context) ([]storage.LiveKitProjec
 	return collect(s.d, "list livekit projects", rows, err, s.scanLiveKit)
 }
 
+// DeleteLiveKitProject implements storage.LiveKitProjects.
+func (s Store) DeleteLiveKitProject(ctx context.Context, appID string, audit *storage.AuditEntry) error {
+	return s.write(ctx, audit, func(tx Querier) ([]storage.Change, error) {
+		n, err := tx.Exec(ctx, `DELETE FROM livekit_projects WHERE app_id = $1`, appID)
+		if err != nil {
+			return nil, s.d.Fail("delete livekit project", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("livekit project of app %q: %w", appID, storage.ErrNotFound)
+		}
+		return []storage.Change{{Kind: storage.ChangeLiveKit, AppID: appID}}, nil
+	})
+}
+
 func (s Store) scanLiveKit(row Row) (storage.LiveKitProject, error) {
 	var p storage.LiveKitProject
 	err := row.Scan(&p.AppID, &p.URL, &p.APIKey, &p.SecretCiphertext, s.d.ScanTime(&p.UpdatedAt))
