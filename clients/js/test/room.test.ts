@@ -139,6 +139,8 @@ describe("Room", () => {
 
     await mod.kick(b.session_id, { block: true });
     await snapshotUntil(mod, (s) => s.participants.length === 1, "bob to be gone");
+    // join() answers at once while bob's room still shows him joined.
+    await snapshotUntil(bob, (s) => s.state === "ended", "bob to see the kick");
     await expect(bob.join()).rejects.toMatchObject({ status: 403, code: "blocked" });
 
     await mod.leave();
