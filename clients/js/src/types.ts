@@ -21,6 +21,11 @@ export interface Session {
   sources: Source[];
   /** The session ends unless renewed by a heartbeat before (RFC 3339). */
   lease_until: string;
+  /**
+   * Under the continuous session policy, when the session's token expires:
+   * the session ends then unless the token is replaced (POST .../token),
+   * which a Room does a lease before.
+   */
   token_expires_at?: string;
   end_reason?: string;
   created_at: string;

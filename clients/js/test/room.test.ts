@@ -139,6 +139,8 @@ describe("Room", () => {
 
     await mod.kick(b.session_id, { block: true });
     await snapshotUntil(mod, (s) => s.participants.length === 1, "bob to be gone");
+    // join() answers at once while bob's room still shows him joined.
+    await snapshotUntil(bob, (s) => s.state === "ended", "bob to see the kick");
     await expect(bob.join()).rejects.toMatchObject({ status: 403, code: "blocked" });
 
     await mod.leave();
@@ -167,6 +169,77 @@ describe("Room", () => {
     expect(err).toMatchObject({ status: 401, code: "revoked" });
     expect(joins).toBe(2);
     expect(room.getSnapshot()).toMatchObject({ state: "idle", error: err });
+  });
+
+  it("replaces the session's token a lease before it expires under the continuous policy", async () => {
+    const name = await backend.room(unique("renew"));
+    const calls: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      calls.push(`${init?.method ?? "GET"} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    };
+    // A 45 s token with the server's 30 s lease: due at 15 s, between the
+    // first heartbeat (10 s) and the second (20 s).
+    const room = (await connect(unique("rene"), "guest", { fetch: counting, token: { ttl_seconds: 45 } })).room(name);
+    const joined = await room.join();
+    expect(joined.token_expires_at, "the app's session policy is continuous").toBeDefined();
+    const renew = `POST /v1/rooms/${name}/sessions/${joined.session_id}/token`;
+    const beat = `POST /v1/rooms/${name}/sessions/${joined.session_id}/heartbeat`;
+    const count = (call: string) => calls.filter((c) => c === call).length;
+
+    await snapshotUntil(room, (s) => Date.parse(s.session!.lease_until) > Date.parse(joined.lease_until), "the first heartbeat", 20_000);
+    expect(count(renew), "the token was replaced long before it expires").toBe(0);
+
+    const exp = Date.parse(joined.token_expires_at!);
+    const renewed = await snapshotUntil(room, (s) => Date.parse(s.session!.token_expires_at!) > exp, "the session's token to be replaced", 20_000);
+    expect(renewed.state).toBe("joined");
+    expect(count(renew)).toBe(1);
+    expect(calls.indexOf(renew)).toBeLessThan(calls.lastIndexOf(beat));
+    const view = await backend.view(name);
+    const own = view.participants.find((p) => p.session_id === joined.session_id);
+    expect(Date.parse(own!.token_expires_at!)).toBeGreaterThan(exp);
+  });
+
+  it("ends the session with a typed error when the token's renewal is refused, and does not try again", async () => {
+    const name = await backend.room(unique("refused"));
+    const user = unique("rita");
+    let renewals = 0;
+    let beatsAfter = 0;
+    let refusal: number | undefined;
+    const revoking: typeof fetch = async (input, init) => {
+      const path = new URL(String(input)).pathname;
+      // The event stream is held away (it never answers, until aborted),
+      // so that the refused renewal is what the client meets first, and
+      // not the session.ended event the revocation also brings.
+      if (path.endsWith("/events")) {
+        return new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)));
+      }
+      if (path.endsWith("/heartbeat") && renewals > 0) beatsAfter++;
+      if (!path.endsWith("/token")) return fetch(input, init);
+      renewals++;
+      await backend.revokeUser(user);
+      const res = await fetch(input, init);
+      refusal = res.status;
+      return res;
+    };
+    // A 20 s token with the server's 30 s lease: the renewal is due at the first heartbeat.
+    const room = (await connect(user, "guest", { fetch: revoking, token: { ttl_seconds: 20 } })).room(name);
+    const errors: StagedoorError[] = [];
+    room.on("error", (e) => errors.push(e));
+    await room.join();
+
+    const ended = await snapshotUntil(room, (s) => s.state === "ended", "the session to end", 25_000);
+    expect(refusal).toBe(401);
+    expect(ended.error).toBeInstanceOf(StagedoorError);
+    expect(ended.error).toMatchObject({ status: 401, code: "revoked" });
+    expect(ended.endReason).toBe("revoked");
+    expect(errors).toContain(ended.error);
+    expect(isStagedoorError(ended.error, "revoked") && ended.error.retryable).toBe(false);
+    expect(renewals).toBe(1);
+    expect(beatsAfter).toBe(0);
+    await room.leave();
+    expect(renewals).toBe(1);
+    expect(room.state).toBe("ended");
   });
 
   it("retries 5xx and dropped connections with backoff and recovers", async () => {

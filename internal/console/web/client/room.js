@@ -8,9 +8,24 @@ const minHeartbeat = 1_000;
 const maxHeartbeat = 60_000;
 const defaultLease = 30_000;
 /**
+ * When, by this device's clock, the token of session (as the server
+ * answered it at answeredAt) is to be replaced: a lease before it expires,
+ * when the server ends the session with its token (the continuous policy
+ * sets token_expires_at). undefined while it waits or when the token is not
+ * watched. Both times are the server's (lease_until is a lease past its
+ * now), so the device's clock may differ from the server's.
+ */
+function renewalAt(session, answeredAt) {
+    if (session.state !== "joined" || session.token_expires_at === undefined)
+        return undefined;
+    const left = Date.parse(session.token_expires_at) - Date.parse(session.lease_until);
+    return Number.isFinite(left) ? answeredAt + left : undefined;
+}
+/**
  * A room as one user sees it: join() (resolving once joined, through the
  * waiting room when the token only allows asking), heartbeats kept
- * automatically, the user's own producing and raised hands, moderation of
+ * automatically, the session's token replaced a lease before it expires
+ * when the server would end the session with it (the continuous policy), the user's own producing and raised hands, moderation of
  * others, and the room's events followed with resume.
  */
 export class Room extends Emitter {
@@ -223,10 +238,17 @@ export class Room extends Emitter {
         const abort = presence.abort;
         const lease = Date.parse(session.lease_until) - Date.parse(session.created_at);
         const every = Math.min(maxHeartbeat, Math.max(minHeartbeat, (Number.isFinite(lease) && lease > 0 ? lease : defaultLease) / heartbeatShare));
+        let renewAt = renewalAt(session, Date.now());
         const beat = async () => {
             presence.timer = undefined;
             try {
+                if (renewAt !== undefined && Date.now() >= renewAt) {
+                    await sendAuthorized(this.ctx.transport, auth, "POST", this.sessionPath(session.session_id, "/token"), undefined, abort.signal);
+                    this.log.info("replaced the session's token before it expires");
+                }
+                const sent = Date.now();
                 const own = await sendAuthorized(this.ctx.transport, auth, "POST", this.sessionPath(session.session_id, "/heartbeat"), {}, abort.signal);
+                renewAt = renewalAt(own, sent);
                 this.own(own);
             }
             catch (e) {
@@ -241,7 +263,7 @@ export class Room extends Emitter {
                     this.fail(err);
                     return;
                 }
-                this.log.warn("heartbeat failed; trying again at the next beat", err.detail);
+                this.log.warn("heartbeat or token renewal failed; trying again at the next beat", err.detail);
                 this.emit("error", err);
             }
             if (!abort.signal.aborted)
