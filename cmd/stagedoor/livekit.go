@@ -17,9 +17,10 @@ func newLiveKitCmd() *cobra.Command {
 		Use:   "livekit",
 		Short: "Set the LiveKit project each app's rooms run on",
 		Example: `  stagedoor livekit set --app my-app --url wss://my-app.livekit.cloud --api-key APIxxx --api-secret -
-  stagedoor livekit list`,
+  stagedoor livekit list
+  stagedoor livekit remove --app my-app`,
 	}
-	cmd.AddCommand(newLiveKitSetCmd(), newLiveKitListCmd())
+	cmd.AddCommand(newLiveKitSetCmd(), newLiveKitListCmd(), newLiveKitRemoveCmd())
 	return cmd
 }
 
@@ -68,6 +69,41 @@ line of stdin, out of the process list.`,
 	cmd.Flags().StringVar(&url, "url", "", "LiveKit server URL clients connect to (ws://, wss://, http:// or https://)")
 	cmd.Flags().StringVar(&key, "api-key", "", "LiveKit API key")
 	cmd.Flags().StringVar(&sec, "api-secret", "", "LiveKit API secret, or - to read it from stdin")
+	return cmd
+}
+
+func newLiveKitRemoveCmd() *cobra.Command {
+	var (
+		df  dataFlags
+		app string
+	)
+	cmd := &cobra.Command{
+		Use:   "remove --app APP",
+		Short: "Remove an app's LiveKit project",
+		Long: `Remove forgets an app's LiveKit project: the app's rooms are no longer
+enforced in LiveKit, its webhooks are refused and no LiveKit token of the
+app is minted until a project is set again.`,
+		Example: `  stagedoor livekit remove --app my-app`,
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "app"); err != nil {
+				return err
+			}
+			return withNode(cmd, df, func(n *node) error {
+				found, err := n.auth.FindApp(cmd.Context(), app)
+				if err != nil {
+					return ruleError(err)
+				}
+				if err := livekit.RemoveProject(cmd.Context(), n.store, "cli", found.ID, found.Name); err != nil {
+					return ruleError(err)
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Removed the LiveKit project of app %s.\n", found.Name)
+				return err
+			})
+		},
+	}
+	df.register(cmd)
+	cmd.Flags().StringVar(&app, "app", "", "app id or name")
 	return cmd
 }
 

@@ -73,3 +73,40 @@ func TestLiveKitSet(t *testing.T) {
 		t.Fatalf("refused sets stored projects: %+v", list)
 	}
 }
+
+func TestLiveKitRemove(t *testing.T) {
+	dir := dataDir(t)
+	wantSuccess(t, admin(t, dir, "app", "create", "demo"))
+	wantSuccess(t, admin(t, dir, "app", "create", "other"))
+	wantSuccess(t, admin(t, dir, "livekit", "set", "--app", "demo", "--url", "ws://127.0.0.1:7880", "--api-key", "devkey", "--api-secret", liveKitSecret))
+	wantSuccess(t, admin(t, dir, "livekit", "set", "--app", "other", "--url", "ws://127.0.0.1:7881", "--api-key", "otherkey", "--api-secret", liveKitSecret))
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no app", nil, 2, "--app is required"},
+		{"unknown app", []string{"--app", "nope"}, 1, `app "nope" not found`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append([]string{"livekit", "remove"}, tt.args...), "--data", dir)
+			wantFailure(t, cli(t, "", args...), tt.code, tt.msg)
+		})
+	}
+
+	out := wantSuccess(t, admin(t, dir, "livekit", "remove", "--app", "demo"))
+	if !strings.Contains(out, "demo") {
+		t.Fatalf("remove printed %q", out)
+	}
+	list := decodeJSON[[]liveKitView](t, wantSuccess(t, admin(t, dir, "livekit", "list", "--json")))
+	if len(list) != 1 || list[0].AppName != "other" {
+		t.Fatalf("after removing demo's project: %+v", list)
+	}
+	wantFailure(t, admin(t, dir, "livekit", "remove", "--app", "demo"), 1, "LiveKit project of app")
+	audit := wantSuccess(t, admin(t, dir, "audit", "--app", "demo", "--json"))
+	if strings.Count(audit, `"livekit.remove"`) != 1 {
+		t.Fatalf("audit:\n%s", audit)
+	}
+}

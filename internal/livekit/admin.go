@@ -58,10 +58,5 @@ func (i *Integration) RemoveProjectIn(ctx context.Context, by authority.Principa
 	if err != nil {
 		return err
 	}
-	audit := &storage.AuditEntry{Actor: by.Operator, Action: "livekit.remove", AppID: found.ID}
-	err = i.store.DeleteLiveKitProject(ctx, found.ID, audit)
-	if errors.Is(err, storage.ErrNotFound) {
-		return &authority.NotFoundError{What: "LiveKit project of app", Name: found.Name}
-	}
-	return err
+	return RemoveProject(ctx, i.store, by.Operator, found.ID, found.Name)
 }

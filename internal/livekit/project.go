@@ -17,6 +17,7 @@ import (
 	"github.com/twitchtv/twirp"
 
 	"github.com/stagedoor/stagedoor/access"
+	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/token"
@@ -70,6 +71,19 @@ func SetProject(ctx context.Context, store storage.LiveKitProjects, box *secret.
 	err = store.PutLiveKitProject(ctx, storage.LiveKitProject{AppID: app, URL: p.URL, APIKey: p.APIKey, SecretCiphertext: sealed, UpdatedAt: time.Now()}, audit)
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return &access.InvalidError{Field: "api_key", Detail: fmt.Sprintf("LiveKit API key %q is another app's: one LiveKit project serves one app", p.APIKey)}
+	}
+	return err
+}
+
+// RemoveProject removes the LiveKit project of the app with the given id
+// and name, audited as done by actor: its rooms are no longer enforced, its
+// webhooks are refused and no LiveKit token of the app is minted until a
+// project is set again.
+func RemoveProject(ctx context.Context, store storage.LiveKitProjects, actor, app, name string) error {
+	audit := &storage.AuditEntry{Actor: actor, Action: "livekit.remove", AppID: app}
+	err := store.DeleteLiveKitProject(ctx, app, audit)
+	if errors.Is(err, storage.ErrNotFound) {
+		return &authority.NotFoundError{What: "LiveKit project of app", Name: name}
 	}
 	return err
 }
