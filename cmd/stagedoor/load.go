@@ -170,10 +170,13 @@ func newLoadEventsCmd() *cobra.Command {
 viewers with the API key, join each one and open its event stream (spread
 round-robin over the --target nodes), then have a host on the first node
 change what it produces --writes times, one at a time, and time each
-change from just before its request to its arrival on every stream. Then,
-with every stream open and idle, read the nodes' CPU over --idle, and
-their resident memory before the streams opened and after, from their
-/metrics. The room is ended last. Prints
+change from just before its request to its arrival on every stream.
+Meanwhile each session is renewed when half its lease is gone, as a
+viewer's client would. Then, with every session just renewed and every
+stream open and idle, read the nodes' CPU over --idle (cut short to end
+before the first lease does), and their resident memory before the
+streams opened and after, from their /metrics. Each phase's end is told
+on stderr. The room is ended last. Prints
 {"delivered","missed","p50_ms","p90_ms","p99_ms","max_ms","idle_cpu_cores",
 "rss_per_stream_kb",...} as JSON. Only loopback targets are accepted; the
 soft limit on open files is raised to the hard one, which must allow a
@@ -201,6 +204,7 @@ file per subscriber.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
+			o.Progress = cmd.ErrOrStderr()
 			r, err := load.Events(ctx, o)
 			if err != nil {
 				return err
@@ -215,7 +219,8 @@ file per subscriber.`,
 	fl.IntVar(&o.Subscribers, "subscribers", 1000, "event streams, one distinct viewer each")
 	fl.IntVar(&o.Writes, "writes", 10, "events the writer makes, each timed on every stream")
 	fl.DurationVar(&o.Wait, "wait", 10*time.Second, "how long one write waits for every stream to see it")
-	fl.DurationVar(&o.Idle, "idle", 10*time.Second, "window over which the idle nodes' CPU is read, at most 20s")
+	fl.DurationVar(&o.Idle, "idle", 10*time.Second, "window over which the idle nodes' CPU is read, at most 25s")
+	fl.BoolVar(&o.Moderators, "moderators", false, "subscribers follow as viewers holding moderate.admit, with no session to join and renew (needs a production key)")
 	fl.IntVar(&o.Concurrency, "concurrency", 32, "set-up requests in flight at once")
 	fl.DurationVar(&timeout, "timeout", 5*time.Minute, "bound on the whole run")
 	return cmd

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestLoadCommand(t *testing.T) {
@@ -81,7 +82,8 @@ func TestLoadEvents(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	p := startServe(t, t.TempDir())
+	data := t.TempDir()
+	p := startServe(t, data)
 	m := bannerKey.FindStringSubmatch(p.stdout)
 	if m == nil {
 		t.Fatalf("first start printed no API key:\n%s", p.stdout)
@@ -103,6 +105,22 @@ func TestLoadEvents(t *testing.T) {
 	if status != 200 || room["ended_at"] == nil {
 		t.Fatalf("the room was not ended: %d %v", status, room)
 	}
+	// Without sessions the subscribers need moderate.admit, which a
+	// development key cannot grant and a production key can.
+	wantFailure(t, cli(t, "", "load", "events", "--target", p.url, "--basic", basic, "--moderators",
+		"--subscribers", "2", "--writes", "1", "--idle", "100ms"), 1, "mint a token for load-viewer-")
+	prod := decodeJSON[map[string]string](t, wantSuccess(t, cli(t, "", "key", "create", "--app", "default", "--data", data, "--json")))
+	if !waitFor(t.Context(), 10*time.Second, func() bool {
+		status, _ := p.post(t, "/v1/tokens", prod["api_key"], prod["api_secret"], `{"user_id":"a","role":"viewer"}`)
+		return status == 201
+	}) {
+		t.Fatal("the node did not learn of the new key")
+	}
+	out = wantSuccess(t, cli(t, "", "load", "events", "--target", p.url, "--basic", prod["api_key"]+":"+prod["api_secret"], "--moderators",
+		"--subscribers", "5", "--writes", "2", "--idle", "100ms"))
+	if r := decodeJSON[map[string]any](t, out); r["delivered"] != 10.0 || r["missed"] != 0.0 {
+		t.Fatalf("moderators' result %v", r)
+	}
 	wantFailure(t, cli(t, "", "load", "events", "--target", p.url, "--basic", m[1]+":wrong",
 		"--subscribers", "1", "--writes", "1", "--idle", "100ms"), 1, "create room")
 }
@@ -118,7 +136,7 @@ func TestLoadEventsRefuses(t *testing.T) {
 		{[]string{"load", "events", "--target", "http://192.0.2.1:7800", "--basic", "k:s"}, "only loopback"},
 		{[]string{"load", "events", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--subscribers", "0"}, "subscribers 0"},
 		{[]string{"load", "events", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--writes", "0"}, "writes 0"},
-		{[]string{"load", "events", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--idle", "21s"}, "at most 20s"},
+		{[]string{"load", "events", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--idle", "26s"}, "at most 25s"},
 		{[]string{"load", "events", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--wait", "0s"}, "wait 0s"},
 		{[]string{"load", "events", "--target", "http://127.0.0.1:1", "--basic", "k:s", "--timeout", "11m"}, "--timeout"},
 	} {

@@ -28,7 +28,7 @@ const (
 	MaxWrites      = 1000
 	// MaxIdle keeps the idle window within the sessions' lease (30 s),
 	// renewed just before it: no heartbeat falls inside the window.
-	MaxIdle = 20 * time.Second
+	MaxIdle = 25 * time.Second
 )
 
 // EventsOptions say how many subscribers follow one room's events, where,
@@ -52,8 +52,16 @@ type EventsOptions struct {
 	// Wait bounds how long a write waits for every subscriber to see it.
 	Wait time.Duration
 	// Idle is the window, with every stream open and nothing written, over
-	// which the nodes' CPU is measured; at most MaxIdle.
+	// which the nodes' CPU is measured; at most MaxIdle, and cut short to
+	// end before the first lease.
 	Idle time.Duration
+	// Moderators has the subscribers follow the room as viewers holding
+	// moderate.admit, with no session, instead of as participants: no
+	// join and no heartbeats, for a machine that cannot renew as many
+	// sessions as there are subscribers. It needs a production key.
+	Moderators bool
+	// Progress, if set, hears when each phase ends.
+	Progress io.Writer
 	// Concurrency is how many set-up requests (mints, joins, heartbeats,
 	// stream opens) are in flight at once.
 	Concurrency int
@@ -132,6 +140,9 @@ type subscriber struct {
 	api     *client.Client
 	token   string
 	session string
+	// lease is when the session ends unless renewed; only the goroutine
+	// renewing sessions sets it after the join.
+	lease time.Time
 	// got holds when each of the writer's events arrived, in order.
 	mu  sync.Mutex
 	got []time.Time
@@ -170,18 +181,42 @@ func Events(ctx context.Context, o EventsOptions) (EventsResult, error) {
 		return EventsResult{}, fmt.Errorf("create room %q: %w", o.Room, err)
 	}
 	defer admin.EndRoom(context.WithoutCancel(ctx), o.Room)
+	began := time.Now()
+	progress := func(what string) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "%6.1fs %s\n", time.Since(began).Seconds(), what)
+		}
+	}
 	writer := &subscriber{target: o.Targets[0]}
-	if err := writer.join(ctx, admin, hc, o.Room, "load-writer", "host"); err != nil {
+	ses, err := writer.join(ctx, admin, hc, o.Room, "load-writer", "host")
+	if err != nil {
 		return EventsResult{}, err
 	}
+	// Every session is renewed, as a viewer's client would, while the
+	// others join and the streams open and the writes go.
+	lease := ses.LeaseUntil.Sub(ses.CreatedAt)
+	var joined viewers
+	joined.add(writer)
+	keeping := keepAlive(ctx, o, lease, joined.list)
+	defer keeping()
 	subs := make([]*subscriber, o.Subscribers)
 	err = each(ctx, o.Concurrency, len(subs), func(ctx context.Context, i int) error {
 		subs[i] = &subscriber{target: o.Targets[i%len(o.Targets)]}
-		return subs[i].join(ctx, admin, hc, o.Room, fmt.Sprintf("load-viewer-%d", i), "viewer")
+		user := fmt.Sprintf("load-viewer-%d", i)
+		if o.Moderators {
+			return subs[i].mint(ctx, admin, hc, client.TokenRequest{UserID: user, Role: "viewer", Rooms: []string{o.Room},
+				Permissions: []string{"moderate.admit"}})
+		}
+		_, err := subs[i].join(ctx, admin, hc, o.Room, user, "viewer")
+		if err == nil {
+			joined.add(subs[i])
+		}
+		return err
 	})
 	if err != nil {
 		return EventsResult{}, err
 	}
+	progress("tokens minted, sessions joined")
 	head, err := headOf(ctx, admin, o.Room)
 	if err != nil {
 		return EventsResult{}, err
@@ -207,9 +242,7 @@ func Events(ctx context.Context, o EventsOptions) (EventsResult, error) {
 	if err != nil {
 		return EventsResult{}, err
 	}
-	if err := heartbeats(ctx, o, subs, writer); err != nil {
-		return EventsResult{}, err
-	}
+	progress("streams open")
 
 	r := EventsResult{Nodes: len(o.Targets), Subscribers: o.Subscribers, Writes: o.Writes}
 	sent := make([]time.Time, o.Writes)
@@ -251,15 +284,30 @@ func Events(ctx context.Context, o EventsOptions) (EventsResult, error) {
 		r.MaxMs = ms(lat[len(lat)-1])
 	}
 
-	if err := heartbeats(ctx, o, subs, writer); err != nil {
+	progress("written")
+
+	// The idle window: the sessions renewed once more, then nothing sent
+	// until the first lease is close to its end.
+	if err := keeping(); err != nil {
 		return EventsResult{}, err
 	}
+	all := joined.list()
+	if err := renew(ctx, o, all, 0); err != nil {
+		return EventsResult{}, err
+	}
+	first := slices.MinFunc(all, func(a, b *subscriber) int { return a.lease.Compare(b.lease) }).lease
+	left := time.Until(first) - 2*time.Second
+	window := min(o.Idle, left)
+	if left < min(o.Idle, time.Second) {
+		return EventsResult{}, fmt.Errorf("renewing the %d sessions took so long that no idle window is left within their lease", len(all))
+	}
+	progress("renewed; idle")
 	start, err := readNodes(ctx, hc, o.Targets)
 	if err != nil {
 		return EventsResult{}, err
 	}
 	select {
-	case <-time.After(o.Idle):
+	case <-time.After(window):
 	case <-ctx.Done():
 		return EventsResult{}, ctx.Err()
 	}
@@ -289,23 +337,46 @@ func round(v float64, digits int) float64 {
 
 // join mints the user's token and joins the room with it on the
 // subscriber's node.
-func (s *subscriber) join(ctx context.Context, admin *client.Client, hc *http.Client, room, user, role string) error {
-	t, err := admin.CreateToken(ctx, client.TokenRequest{UserID: user, Role: role, Rooms: []string{room}})
+func (s *subscriber) join(ctx context.Context, admin *client.Client, hc *http.Client, room, user, role string) (client.Session, error) {
+	if err := s.mint(ctx, admin, hc, client.TokenRequest{UserID: user, Role: role, Rooms: []string{room}}); err != nil {
+		return client.Session{}, err
+	}
+	ses, err := s.api.Join(ctx, room)
 	if err != nil {
-		return fmt.Errorf("mint a token for %s: %w", user, err)
+		return client.Session{}, fmt.Errorf("%s joins %s: %w", user, room, err)
+	}
+	s.session, s.lease = ses.SessionID, ses.LeaseUntil
+	return ses, nil
+}
+
+// mint gets the subscriber's token and its client.
+func (s *subscriber) mint(ctx context.Context, admin *client.Client, hc *http.Client, req client.TokenRequest) error {
+	t, err := admin.CreateToken(ctx, req)
+	if err != nil {
+		return fmt.Errorf("mint a token for %s: %w", req.UserID, err)
 	}
 	s.token = t.AccessToken
 	s.api, err = client.New(s.target, client.WithHTTPClient(hc),
 		client.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: t.AccessToken})))
-	if err != nil {
-		return err
-	}
-	ses, err := s.api.Join(ctx, room)
-	if err != nil {
-		return fmt.Errorf("%s joins %s: %w", user, room, err)
-	}
-	s.session = ses.SessionID
-	return nil
+	return err
+}
+
+// viewers are the sessions joined so far.
+type viewers struct {
+	mu  sync.Mutex
+	all []*subscriber
+}
+
+func (v *viewers) add(s *subscriber) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.all = append(v.all, s)
+}
+
+func (v *viewers) list() []*subscriber {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.all)
 }
 
 // open opens the subscriber's event stream after head, kept open until
@@ -376,15 +447,58 @@ func headOf(ctx context.Context, admin *client.Client, room string) (int64, erro
 	}
 }
 
-// heartbeats renews every session's lease.
-func heartbeats(ctx context.Context, o EventsOptions, subs []*subscriber, writer *subscriber) error {
-	all := append(slices.Clone(subs), writer)
-	return each(ctx, o.Concurrency, len(all), func(ctx context.Context, i int) error {
-		if _, err := all[i].api.Heartbeat(ctx, o.Room, all[i].session); err != nil {
+// renew renews the leases of the sessions that end within ahead, all of
+// them when ahead is 0.
+func renew(ctx context.Context, o EventsOptions, all []*subscriber, ahead time.Duration) error {
+	var due []*subscriber
+	for _, s := range all {
+		if ahead == 0 || time.Until(s.lease) < ahead {
+			due = append(due, s)
+		}
+	}
+	return each(ctx, o.Concurrency, len(due), func(ctx context.Context, i int) error {
+		ses, err := due[i].api.Heartbeat(ctx, o.Room, due[i].session)
+		if err != nil {
 			return fmt.Errorf("heartbeat: %w", err)
 		}
+		due[i].lease = ses.LeaseUntil
 		return nil
 	})
+}
+
+// keepAlive renews, until ctx ends, each session whose lease ends within
+// half of it, as a viewer's client would; it returns a function that stops
+// it and returns its error, the first time it is called.
+func keepAlive(ctx context.Context, o EventsOptions, lease time.Duration, list func() []*subscriber) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	var once sync.Once
+	var err error
+	go func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if err := renew(ctx, o, list(), lease/2); err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case <-ctx.Done():
+				errc <- nil
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() error {
+		once.Do(func() {
+			cancel()
+			if err = <-errc; errors.Is(err, context.Canceled) {
+				err = nil
+			}
+		})
+		return err
+	}
 }
 
 // each calls fn for 0..n-1 with at most c calls at once, and returns the
