@@ -178,7 +178,7 @@ before the first lease does), and their resident memory before the
 streams opened and after, from their /metrics. Each phase's end is told
 on stderr. The room is ended last. Prints
 {"delivered","missed","p50_ms","p90_ms","p99_ms","max_ms","idle_cpu_cores",
-"rss_per_stream_kb",...} as JSON. Only loopback targets are accepted; the
+"rss_per_stream_kb","go_per_stream_kb",...} as JSON. Only loopback targets are accepted; the
 soft limit on open files is raised to the hard one, which must allow a
 file per subscriber.`,
 		Example: `  stagedoor load events --target http://127.0.0.1:7800 --basic "$KEY:$SECRET" --subscribers 10000

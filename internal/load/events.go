@@ -72,7 +72,9 @@ type EventsOptions struct {
 // event, over every (write, subscriber) pair delivered. IdleCPU is the
 // nodes' CPU time over the idle window, in cores, summed over the nodes;
 // RSSPerStreamKB the growth of the nodes' resident memory from before the
-// streams opened to the end of the idle window, divided by the streams.
+// streams opened to the end of the idle window, divided by the streams,
+// and GoPerStreamKB that of their Go heap and stacks in use (a process that
+// held more memory before keeps it resident, not in use).
 type EventsResult struct {
 	Nodes          int            `json:"nodes"`
 	Subscribers    int            `json:"subscribers"`
@@ -88,6 +90,7 @@ type EventsResult struct {
 	IdleCPU        float64        `json:"idle_cpu_cores"`
 	NodeIdleCPU    []float64      `json:"node_idle_cpu_cores"`
 	RSSPerStreamKB float64        `json:"rss_per_stream_kb"`
+	GoPerStreamKB  float64        `json:"go_per_stream_kb"`
 	NodeRSSMB      []float64      `json:"node_rss_mb"`
 }
 
@@ -316,16 +319,18 @@ func Events(ctx context.Context, o EventsOptions) (EventsResult, error) {
 		return EventsResult{}, err
 	}
 	r.IdleS = end[0].at.Sub(start[0].at).Seconds()
-	var grown float64
+	var grown, inUse float64
 	for i := range o.Targets {
 		cpu := (end[i].cpu - start[i].cpu) / end[i].at.Sub(start[i].at).Seconds()
 		r.NodeIdleCPU = append(r.NodeIdleCPU, round(cpu, 3))
 		r.IdleCPU += cpu
 		r.NodeRSSMB = append(r.NodeRSSMB, round(end[i].rss/(1<<20), 1))
 		grown += end[i].rss - before[i].rss
+		inUse += end[i].heap + end[i].stacks - before[i].heap - before[i].stacks
 	}
 	r.IdleCPU = round(r.IdleCPU, 3)
 	r.RSSPerStreamKB = round(grown/float64(o.Subscribers)/1024, 1)
+	r.GoPerStreamKB = round(inUse/float64(o.Subscribers)/1024, 1)
 	r.IdleS = round(r.IdleS, 1)
 	return r, nil
 }
@@ -548,6 +553,9 @@ func until(ctx context.Context, wait time.Duration, done func() bool) error {
 type node struct {
 	at       time.Time
 	cpu, rss float64
+	// heap and stacks are the Go runtime's heap and stack bytes in use,
+	// which, unlike rss, do not keep what a process held before.
+	heap, stacks float64
 }
 
 func readNodes(ctx context.Context, hc *http.Client, targets []string) ([]node, error) {
@@ -587,6 +595,10 @@ func readNode(ctx context.Context, hc *http.Client, target string) (node, error)
 			dst = &n.cpu
 		case name == "process_resident_memory_bytes":
 			dst = &n.rss
+		case name == "go_memstats_heap_inuse_bytes":
+			dst = &n.heap
+		case name == "go_memstats_stack_inuse_bytes":
+			dst = &n.stacks
 		default:
 			continue
 		}
@@ -598,8 +610,8 @@ func readNode(ctx context.Context, hc *http.Client, target string) (node, error)
 	if err := sc.Err(); err != nil {
 		return node{}, fmt.Errorf("read %s/metrics: %w", target, err)
 	}
-	if resp.StatusCode != http.StatusOK || found != 2 {
-		return node{}, fmt.Errorf("%s/metrics: %s, without process_cpu_seconds_total and process_resident_memory_bytes", target, resp.Status)
+	if resp.StatusCode != http.StatusOK || found != 4 {
+		return node{}, fmt.Errorf("%s/metrics: %s, without process_cpu_seconds_total, process_resident_memory_bytes, go_memstats_heap_inuse_bytes and go_memstats_stack_inuse_bytes", target, resp.Status)
 	}
 	return n, nil
 }

@@ -29,7 +29,8 @@ func TestRaiseFileLimit(t *testing.T) {
 // readNode takes the two process figures from /metrics and refuses an
 // answer without them or with a value that is not a number.
 func TestReadNode(t *testing.T) {
-	body := "# HELP x\nprocess_cpu_seconds_total 1.5\nprocess_resident_memory_bytes 2.5e+07\nother 3\n"
+	body := "# HELP x\nprocess_cpu_seconds_total 1.5\nprocess_resident_memory_bytes 2.5e+07\nother 3\n" +
+		"go_memstats_heap_inuse_bytes 7\ngo_memstats_stack_inuse_bytes 8\n"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/metrics" {
 			http.NotFound(w, r)
@@ -39,10 +40,10 @@ func TestReadNode(t *testing.T) {
 	}))
 	defer srv.Close()
 	n, err := readNode(context.Background(), srv.Client(), srv.URL)
-	if err != nil || n.cpu != 1.5 || n.rss != 2.5e7 || n.at.IsZero() {
+	if err != nil || n.cpu != 1.5 || n.rss != 2.5e7 || n.heap != 7 || n.stacks != 8 || n.at.IsZero() {
 		t.Fatalf("node %+v, %v", n, err)
 	}
-	for _, bad := range []string{"process_cpu_seconds_total 1\n", "process_cpu_seconds_total x\nprocess_resident_memory_bytes 1\n"} {
+	for _, bad := range []string{"process_cpu_seconds_total 1\n", strings.Replace(body, "1.5", "x", 1)} {
 		body = bad
 		if _, err := readNode(context.Background(), srv.Client(), srv.URL); err == nil {
 			t.Errorf("%q: no error", bad)
