@@ -150,12 +150,18 @@ type subscriber struct {
 	mu  sync.Mutex
 	got []time.Time
 	end string
+	// seen counts, over every stream, the writer's events that arrived
+	// and the streams that ended.
+	seen *tally
 }
 
-func (s *subscriber) received(n int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.got) >= n || s.end != ""
+// tally lets the writer wait for its event on every stream without
+// visiting each one.
+type tally struct{ arrived, ended atomic.Int64 }
+
+// all reports whether every stream saw n of the writer's events or ended.
+func (t *tally) all(n, streams int) bool {
+	return t.arrived.Load()+int64(n)*t.ended.Load() >= int64(n*streams)
 }
 
 // Events runs the scenario: N subscribers, distinct users with a session
@@ -203,8 +209,9 @@ func Events(ctx context.Context, o EventsOptions) (EventsResult, error) {
 	keeping := keepAlive(ctx, o, lease, joined.list)
 	defer keeping()
 	subs := make([]*subscriber, o.Subscribers)
+	seen := new(tally)
 	err = each(ctx, o.Concurrency, len(subs), func(ctx context.Context, i int) error {
-		subs[i] = &subscriber{target: o.Targets[i%len(o.Targets)]}
+		subs[i] = &subscriber{target: o.Targets[i%len(o.Targets)], seen: seen}
 		user := fmt.Sprintf("load-viewer-%d", i)
 		if o.Moderators {
 			return subs[i].mint(ctx, admin, hc, client.TokenRequest{UserID: user, Role: "viewer", Rooms: []string{o.Room},
@@ -259,7 +266,7 @@ func Events(ctx context.Context, o EventsOptions) (EventsResult, error) {
 			return EventsResult{}, fmt.Errorf("write %d: %w", w, err)
 		}
 		if err := until(ctx, o.Wait, func() bool {
-			return !slices.ContainsFunc(subs, func(s *subscriber) bool { return !s.received(w + 1) })
+			return seen.all(w+1, len(subs))
 		}); err != nil {
 			return EventsResult{}, err
 		}
@@ -411,6 +418,7 @@ func (s *subscriber) open(streams context.Context, hc *http.Client, room string,
 func (s *subscriber) follow(body io.ReadCloser, writer string) {
 	defer body.Close()
 	br := bufio.NewReaderSize(body, 1024)
+	mine := []byte(`"session_id":"` + writer + `"`)
 	var typ string
 	for {
 		line, err := br.ReadSlice('\n')
@@ -420,14 +428,16 @@ func (s *subscriber) follow(body io.ReadCloser, writer string) {
 		at := time.Now()
 		switch {
 		case bytes.HasPrefix(line, []byte("event: ")):
-			typ = strings.TrimSpace(string(line[len("event: "):]))
+			typ = string(bytes.TrimSpace(line[len("event: "):]))
 		case bytes.HasPrefix(line, []byte("data: ")):
 			s.mu.Lock()
 			switch {
 			case typ == "end":
 				s.end = string(bytes.TrimSpace(line[len("data: "):]))
-			case bytes.Contains(line, []byte(`"session_id":"`+writer+`"`)) && strings.HasPrefix(typ, "produce."):
+				s.seen.ended.Add(1)
+			case bytes.Contains(line, mine) && strings.HasPrefix(typ, "produce."):
 				s.got = append(s.got, at)
+				s.seen.arrived.Add(1)
 			}
 			s.mu.Unlock()
 			for errors.Is(err, bufio.ErrBufferFull) {

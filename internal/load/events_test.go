@@ -76,3 +76,24 @@ func TestEventsOptionsCheck(t *testing.T) {
 		}
 	}
 }
+
+// The writer waits until every stream saw its event or ended.
+func TestTally(t *testing.T) {
+	var s tally
+	s.arrived.Add(2)
+	if s.all(1, 3) {
+		t.Fatal("two of three streams saw the first event: all")
+	}
+	s.ended.Add(1)
+	if !s.all(1, 3) {
+		t.Fatal("two saw it and one ended: not all")
+	}
+	s.arrived.Add(1)
+	if s.all(2, 3) {
+		t.Fatal("one of the two live streams saw the second event: all")
+	}
+	s.arrived.Add(1)
+	if !s.all(2, 3) {
+		t.Fatal("both live streams saw the second event: not all")
+	}
+}
