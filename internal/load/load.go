@@ -1,7 +1,9 @@
 // Package load drives stagedoor's HTTP API on loopback with concurrent
-// keep-alive clients and reports throughput and latency. It refuses
-// targets that are not on this machine, and every run is bounded in time
-// and in requests.
+// keep-alive clients and reports throughput and latency (Run), or follows
+// one room's events with many viewers' streams and reports the fan-out's
+// latency and the nodes' idle CPU and memory per stream (Events). It
+// refuses targets that are not on this machine, and every run is bounded
+// in time and in requests.
 package load
 
 import (
