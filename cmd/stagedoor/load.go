@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,7 +48,7 @@ than 2xx count as errors. Only loopback targets are accepted.`,
 			return runLoad(cmd, f)
 		},
 	}
-	cmd.AddCommand(newLoadFloorCmd())
+	cmd.AddCommand(newLoadFloorCmd(), newLoadEventsCmd())
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.targets, "target", nil, "base URL of a node, http:// on loopback; repeat for several (clients are spread over them)")
 	fl.IntVar(&f.concurrency, "concurrency", 8, "number of concurrent clients")
@@ -152,5 +154,74 @@ from one machine, or one moment, to the next.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:7900", "loopback address to listen on")
+	return cmd
+}
+
+func newLoadEventsCmd() *cobra.Command {
+	var (
+		o       load.EventsOptions
+		basic   string
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "events",
+		Short: "Follow one room's events with many subscribers and time the fan-out",
+		Long: `Make a livestream room, mint a token for each of --subscribers distinct
+viewers with the API key, join each one and open its event stream (spread
+round-robin over the --target nodes), then have a host on the first node
+change what it produces --writes times, one at a time, and time each
+change from just before its request to its arrival on every stream.
+Meanwhile each session is renewed when half its lease is gone, as a
+viewer's client would. Then, with every session just renewed and every
+stream open and idle, read the nodes' CPU over --idle (cut short to end
+before the first lease does), and their resident memory before the
+streams opened and after, from their /metrics. Each phase's end is told
+on stderr. The room is ended last. Prints
+{"delivered","missed","p50_ms","p90_ms","p99_ms","max_ms","idle_cpu_cores",
+"rss_per_stream_kb","go_per_stream_kb",...} as JSON. Only loopback targets are accepted; the
+soft limit on open files is raised to the hard one, which must allow a
+file per subscriber.`,
+		Example: `  stagedoor load events --target http://127.0.0.1:7800 --basic "$KEY:$SECRET" --subscribers 10000
+  stagedoor load events --target http://127.0.0.1:7800 --target http://127.0.0.1:7801 \
+    --target http://127.0.0.1:7802 --basic "$KEY:$SECRET" --subscribers 10000 --writes 20`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFlags(cmd, "target", "basic"); err != nil {
+				return err
+			}
+			var ok bool
+			if o.Key, o.Secret, ok = strings.Cut(basic, ":"); !ok {
+				return usageError("--basic: want key:secret")
+			}
+			if timeout <= 0 || timeout > load.MaxDuration {
+				return usageError("--timeout must be positive and at most %v", load.MaxDuration)
+			}
+			if o.Room == "" {
+				o.Room = fmt.Sprintf("load-%d", time.Now().UnixNano())
+			}
+			if err := o.Check(); err != nil {
+				return usageError("%v", err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			o.Progress = cmd.ErrOrStderr()
+			r, err := load.Events(ctx, o)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), r)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&o.Targets, "target", nil, "base URL of a node, http:// on loopback; repeat for several (subscribers are spread over them, the writer is on the first)")
+	fl.StringVar(&basic, "basic", "", "API key credentials key:secret that make the room and mint the tokens")
+	fl.StringVar(&o.Room, "room", "", "name of the room to make (default load-<time>)")
+	fl.IntVar(&o.Subscribers, "subscribers", 1000, "event streams, one distinct viewer each")
+	fl.IntVar(&o.Writes, "writes", 10, "events the writer makes, each timed on every stream")
+	fl.DurationVar(&o.Wait, "wait", 10*time.Second, "how long one write waits for every stream to see it")
+	fl.DurationVar(&o.Idle, "idle", 10*time.Second, "window over which the idle nodes' CPU is read, at most 25s")
+	fl.BoolVar(&o.Moderators, "moderators", false, "subscribers follow as viewers holding moderate.admit, with no session to join and renew (needs a production key)")
+	fl.IntVar(&o.Concurrency, "concurrency", 32, "set-up requests in flight at once")
+	fl.DurationVar(&timeout, "timeout", 5*time.Minute, "bound on the whole run")
 	return cmd
 }

@@ -257,11 +257,10 @@ func (a *Authority) Events(ctx context.Context, actor Principal, room string, af
 		st.key = p.key.KeyID
 		return st, nil
 	}
-	sessions, err := a.store.ListSessions(ctx, p.app, room)
+	own, found, err := a.ownSession(ctx, p.app, room, p.identity)
 	if err != nil {
 		return nil, err
 	}
-	own, found := findParticipant(sessions, p.identity)
 	if !found && p.v.Grants.Permissions&access.Moderate == 0 {
 		return nil, notAdmitted("only participants in the room and moderators may follow its events")
 	}

@@ -215,11 +215,11 @@ func (a *Authority) JoinMedia(ctx context.Context, c *token.Claims, room string)
 	if err := a.checkBlocked(ctx, p.app, room, p.identity); err != nil {
 		return Session{}, err
 	}
-	sessions, err := a.store.ListSessions(ctx, p.app, room)
+	own, ok, err := a.ownSession(ctx, p.app, room, p.identity)
 	if err != nil {
 		return Session{}, err
 	}
-	if own, ok := findParticipant(sessions, p.identity); ok {
+	if ok {
 		if own.State == storage.SessionWaiting {
 			return Session{}, notAdmitted("the participant waits to be admitted")
 		}

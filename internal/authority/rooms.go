@@ -161,6 +161,16 @@ func (a *Authority) role(app, name string) access.Role {
 	return access.Role{Name: name}
 }
 
+// ownSession is participant's live session in room, read by index: what
+// a participant's own requests need, whatever the room's size.
+func (a *Authority) ownSession(ctx context.Context, app, room, participant string) (storage.Session, bool, error) {
+	s, err := a.store.ParticipantSession(ctx, app, room, participant)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Session{}, false, nil
+	}
+	return s, err == nil, err
+}
+
 func findParticipant(sessions []storage.Session, participant string) (storage.Session, bool) {
 	for _, s := range sessions {
 		if s.Participant == participant {

@@ -98,11 +98,11 @@ func (a *Authority) holder(ctx context.Context, p *party, room string) (access.H
 	if p.key != nil {
 		return access.KeyHolder(p.key.Kind), nil
 	}
-	sessions, err := a.store.ListSessions(ctx, p.app, room)
+	own, ok, err := a.ownSession(ctx, p.app, room, p.identity)
 	if err != nil {
 		return access.Holder{}, err
 	}
-	if own, ok := findParticipant(sessions, p.identity); ok {
+	if ok {
 		if own.State == storage.SessionWaiting {
 			return access.Holder{}, notAdmitted("a participant waiting to be admitted cannot moderate")
 		}

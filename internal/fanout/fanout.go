@@ -156,7 +156,7 @@ type feed[K comparable, E any] struct {
 	// and the others wait for it.
 	starting sync.Mutex
 
-	mu sync.Mutex
+	mu sync.RWMutex
 	// ready says that the log's head was read: floor and last hold.
 	ready bool
 	// The ring holds every entry of the log in (floor, last].
@@ -172,6 +172,12 @@ func newFeed[K comparable, E any](h *Hub[K, E], k K) *feed[K, E] {
 	f.ctx, f.stop = context.WithCancel(context.Background())
 	f.wake <- struct{}{}
 	return f
+}
+
+func (f *feed[K, E]) isReady() bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.ready
 }
 
 func (f *feed[K, E]) poke() {
@@ -210,14 +216,16 @@ func (f *feed[K, E]) watch() {
 	}
 }
 
-// start reads where the log is, once: the ring starts empty there.
+// start reads where the log is, once: the ring starts empty there. Once
+// it was read, readers, which all call start on every Read, share only a
+// read lock.
 func (f *feed[K, E]) start(ctx context.Context) error {
+	if f.isReady() {
+		return nil
+	}
 	f.starting.Lock()
 	defer f.starting.Unlock()
-	f.mu.Lock()
-	ready := f.ready
-	f.mu.Unlock()
-	if ready {
+	if f.isReady() {
 		return nil
 	}
 	head, err := f.h.cfg.Head(ctx, f.k)
@@ -237,9 +245,9 @@ func (f *feed[K, E]) pull() error {
 	if err := f.start(f.ctx); err != nil {
 		return err
 	}
-	f.mu.Lock()
+	f.mu.RLock()
 	after := f.last
-	f.mu.Unlock()
+	f.mu.RUnlock()
 	for {
 		es, err := cfg.Read(f.ctx, f.k, after, cfg.Page)
 		if err != nil {
@@ -316,8 +324,8 @@ func (r *Reader[K, E]) Pos() int64 { return r.pos.Load() }
 // did not hold when Changed was called. Take it before Read, and wait on it
 // when Read returned nothing.
 func (r *Reader[K, E]) Changed() <-chan struct{} {
-	r.f.mu.Lock()
-	defer r.f.mu.Unlock()
+	r.f.mu.RLock()
+	defer r.f.mu.RUnlock()
 	return r.f.changed
 }
 
@@ -332,10 +340,10 @@ func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 		return nil, err
 	}
 	pos := r.pos.Load()
-	f.mu.Lock()
+	f.mu.RLock()
 	if pos >= f.floor {
 		out := f.ring.after(pos, cfg.Page, cfg.Pos)
-		f.mu.Unlock()
+		f.mu.RUnlock()
 		r.live = true
 		if len(out) > 0 {
 			r.pos.Store(cfg.Pos(out[len(out)-1]))
@@ -343,7 +351,7 @@ func (r *Reader[K, E]) Read(ctx context.Context) ([]E, error) {
 		return out, nil
 	}
 	last := f.last
-	f.mu.Unlock()
+	f.mu.RUnlock()
 	if r.live {
 		return nil, ErrLapped
 	}

@@ -1,7 +1,9 @@
 // Package load drives stagedoor's HTTP API on loopback with concurrent
-// keep-alive clients and reports throughput and latency. It refuses
-// targets that are not on this machine, and every run is bounded in time
-// and in requests.
+// keep-alive clients and reports throughput and latency (Run), or follows
+// one room's events with many viewers' streams and reports the fan-out's
+// latency and the nodes' idle CPU and memory per stream (Events). It
+// refuses targets that are not on this machine, and every run is bounded
+// in time and in requests.
 package load
 
 import (
@@ -142,13 +144,8 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 }
 
 func (o Options) check() error {
-	if len(o.Targets) == 0 {
-		return errors.New("no target")
-	}
-	for _, t := range o.Targets {
-		if err := CheckTarget(t); err != nil {
-			return err
-		}
+	if err := checkTargets(o.Targets); err != nil {
+		return err
 	}
 	switch {
 	case o.Concurrency < 1 || o.Concurrency > MaxConcurrency:
@@ -159,6 +156,20 @@ func (o Options) check() error {
 		return fmt.Errorf("requests %d: must be at most %d", o.Requests, MaxRequests)
 	case o.Request == nil:
 		return errors.New("no request builder")
+	}
+	return nil
+}
+
+// checkTargets requires at least one target, each accepted by
+// CheckTarget.
+func checkTargets(targets []string) error {
+	if len(targets) == 0 {
+		return errors.New("no target")
+	}
+	for _, t := range targets {
+		if err := CheckTarget(t); err != nil {
+			return err
+		}
 	}
 	return nil
 }

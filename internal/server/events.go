@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,17 +114,31 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	release, err := s.slots.acquire(st.Credential())
 	if err != nil {
+		st.Close()
 		return err
 	}
-	defer release()
+	done := func() {
+		release()
+		st.Close()
+	}
 	// The server's read and write timeouts are meant for requests, not for
 	// streams: the read deadline is lifted, the write deadline moved ahead
 	// before every write. Streams end when the server shuts down, which
 	// would otherwise wait for them.
 	rc := http.NewResponseController(w)
+	if !poll && r.Method == http.MethodGet && r.ProtoMajor == 1 {
+		// An HTTP/1.x stream takes its connection from the HTTP server: an
+		// idle stream then holds no goroutine, stack or buffers of the HTTP
+		// server, only the two of detached. Bytes the client sent after its
+		// request are not read: nothing comes after a stream's request.
+		if conn, _, err := rc.Hijack(); err == nil {
+			go s.detached(conn, takenHead(w.Header()), st, done)
+			return nil
+		}
+	}
+	defer done()
 	rc.SetReadDeadline(time.Time{})
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -133,8 +147,105 @@ func (s *Server) roomEvents(w http.ResponseWriter, r *http.Request) error {
 		rc.SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
 		return s.longPoll(ctx, w, st, wait)
 	}
-	s.stream(ctx, w, rc, st)
+	setStreamHeader(w.Header())
+	out := responseSink{w: w, rc: rc, timeout: s.writeTimeout()}
+	w.WriteHeader(http.StatusOK)
+	if out.send(streamOpening) == nil {
+		s.stream(ctx, out, st)
+	}
 	return nil
+}
+
+// streamOpening is the first thing a stream writes, so that a client
+// knows it is open before any event.
+var streamOpening = []byte(": stream\n\n")
+
+func setStreamHeader(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+}
+
+// writeTimeout bounds each write of a stream: a client that does not take
+// a heartbeat within it is cut off.
+func (s *Server) writeTimeout() time.Duration { return s.ping + 10*time.Second }
+
+// takenHead is the status line and header of a stream served on a
+// connection taken from the HTTP server: what the middleware set, the
+// stream's header, and Connection: close, as the body ends with the
+// connection.
+func takenHead(h http.Header) []byte {
+	setStreamHeader(h)
+	h.Set("Connection", "close")
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 200 OK\r\n")
+	h.Write(&b)
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// detached serves a stream on a connection taken from the HTTP server,
+// after head, then closes it and calls done. One goroutine waits on the
+// stream; another reads the connection to learn that the client left.
+func (s *Server) detached(conn net.Conn, head []byte, st *authority.EventStream, done func()) {
+	defer done()
+	defer conn.Close()
+	out := connSink{conn: conn, timeout: s.writeTimeout()}
+	conn.SetReadDeadline(time.Time{})
+	if out.send(head, streamOpening) != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
+	go func() {
+		defer cancel()
+		var b [64]byte
+		for {
+			if _, err := conn.Read(b[:]); err != nil {
+				return
+			}
+		}
+	}()
+	s.stream(ctx, out, st)
+}
+
+// A sink is where a stream's frames go: the ResponseWriter, or the
+// connection taken over from the HTTP server.
+type sink interface {
+	// send writes frames within the write timeout and pushes them to the
+	// client.
+	send(frames ...[]byte) error
+}
+
+type responseSink struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (o responseSink) send(frames ...[]byte) error {
+	o.rc.SetWriteDeadline(time.Now().Add(o.timeout))
+	for _, f := range frames {
+		if _, err := o.w.Write(f); err != nil {
+			return err
+		}
+	}
+	return o.rc.Flush()
+}
+
+// connSink writes to the connection with no buffer of its own: the frames
+// of one send go out in one writev.
+type connSink struct {
+	conn    net.Conn
+	timeout time.Duration
+}
+
+func (o connSink) send(frames ...[]byte) error {
+	o.conn.SetWriteDeadline(time.Now().Add(o.timeout))
+	b := net.Buffers(frames)
+	_, err := b.WriteTo(o.conn)
+	return err
 }
 
 // EndStreams ends every event stream and long poll, now and from now on,
@@ -208,23 +319,12 @@ func (s *Server) longPoll(ctx context.Context, w http.ResponseWriter, st *author
 	return nil
 }
 
-// stream writes Server-Sent Events until the client leaves, the server
-// shuts down or the stream ends: each event with its Seq as id, a comment
-// as heartbeat when nothing was written for a ping interval, and last,
-// when the stream ended, an end event naming why. A write that cannot be
-// made within the ping interval and ten seconds cuts the stream.
-func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, st *authority.EventStream) {
-	extend := func() { rc.SetWriteDeadline(time.Now().Add(s.ping + 10*time.Second)) }
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	extend()
-	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, ": stream\n\n")
-	if rc.Flush() != nil {
-		return
-	}
+// stream writes Server-Sent Events after the opening until the client
+// leaves, the server shuts down or the stream ends: each event with its
+// Seq as id, a comment as heartbeat when nothing was written for a ping
+// interval, and last, when the stream ended, an end event naming why. A
+// write that cannot be made within the write timeout cuts the stream.
+func (s *Server) stream(ctx context.Context, out sink, st *authority.EventStream) {
 	defer s.pulse.listen()()
 	beat := s.pulse.next()
 	// wrote says whether anything was written since the last beat; a
@@ -239,30 +339,29 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, rc *http.Res
 			return
 		}
 		end := st.End()
+		var frames [][]byte
 		if len(events) == 0 && end == "" {
 			if !wrote {
-				extend()
-				io.WriteString(w, ": ping\n\n")
+				frames = append(frames, heartbeat)
 			}
 			wrote = false
 			beat = s.pulse.next()
 		}
 		if len(events) > 0 {
-			extend()
 			wrote = true
 		}
 		for _, e := range events {
-			w.Write(e.Wire(eventFrame))
+			frames = append(frames, e.Wire(eventFrame))
 		}
 		if end != "" {
 			data, _ := json.Marshal(streamEnd{Reason: end})
-			extend()
-			fmt.Fprintf(w, "event: end\ndata: %s\n\n", data)
-			rc.Flush()
+			out.send(append(frames, fmt.Appendf(nil, "event: end\ndata: %s\n\n", data))...)
 			return
 		}
-		if rc.Flush() != nil {
+		if len(frames) > 0 && out.send(frames...) != nil {
 			return
 		}
 	}
 }
+
+var heartbeat = []byte(": ping\n\n")

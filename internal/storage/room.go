@@ -248,6 +248,9 @@ type Rooms interface {
 	// room of the app when room is empty, or of every app when appID is
 	// empty too, ordered by creation.
 	ListSessions(ctx context.Context, appID, room string) ([]Session, error)
+	// ParticipantSession returns participant's session not ended in one
+	// room, by index whatever the room's size; ErrNotFound if it has none.
+	ParticipantSession(ctx context.Context, appID, room, participant string) (Session, error)
 	// AdmitSession moves a waiting session to joined; ErrConflict if it is
 	// not waiting. MaxParticipants was already checked at join.
 	AdmitSession(ctx context.Context, appID, room, id string, now time.Time) (Session, error)

@@ -159,6 +159,18 @@ func testSessions(t *testing.T, open opener) {
 		wantErr(t, err, storage.ErrNotFound)
 		_, err = s.GetSession(t.Context(), "app1", "a", "nope")
 		wantErr(t, err, storage.ErrNotFound)
+		own, err := s.ParticipantSession(t.Context(), "app1", "a", "carol")
+		noErr(t, err)
+		same(t, own.ID, "s4")
+		own, err = s.ParticipantSession(t.Context(), "app1", "b", "alice")
+		noErr(t, err)
+		same(t, own.ID, "s2")
+		for _, who := range [][2]string{{"a", "bob"}, {"b", "carol"}, {"c", "alice"}} {
+			_, err = s.ParticipantSession(t.Context(), "app1", who[0], who[1])
+			wantErr(t, err, storage.ErrNotFound)
+		}
+		_, err = s.ParticipantSession(t.Context(), "app2", "a", "alice")
+		wantErr(t, err, storage.ErrNotFound)
 	})
 	t.Run("End", func(t *testing.T) {
 		s := openRooms(t, open)

@@ -23,6 +23,13 @@ func (s Store) ListSessions(ctx context.Context, appID, room string) ([]storage.
 	return sessions(ctx, s.d, s.db, `app_id = $1 AND ($2 = '' OR room = $2) AND state <> 'ended'`, appID, room)
 }
 
+// ParticipantSession implements storage.Rooms.
+func (s Store) ParticipantSession(ctx context.Context, appID, room, participant string) (storage.Session, error) {
+	row := s.db.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE app_id = $1 AND room = $2 AND participant = $3 AND state <> 'ended'`, appID, room, participant)
+	return one(s.d, "get session", row, scanSession(s.d), "a live session of %q in room %q", participant, room)
+}
+
 // Session implements roomdata.Writer.
 func (w RoomTx) Session(appID, room, id string) (storage.Session, error) {
 	return getSession(w.ctx, w.d, w.tx, appID, room, id)
