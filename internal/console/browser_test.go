@@ -167,6 +167,9 @@ func TestConsoleInChromium(t *testing.T) {
 	if opts := eval[int](owner, `document.querySelectorAll("#app-picker option").length`); opts != 1 {
 		t.Fatalf("an owner picks among %d apps", opts)
 	}
+	owner.waitText("main h1", "Token generator")
+	owner.waitText("#gen-h", "New token for shop")
+	owner.check("owner-tokens")
 	owner.page("signing-keys", "Signing keys")
 	owner.waitText("main", "Only an operator")
 	owner.check("owner-signing-keys")
