@@ -208,6 +208,21 @@ func signedOut(t *testing.T, srv *server, b *browser, op *tab) {
 	bob.waitText("main h1", "Sign in")
 	bob.waitText("main", "Signed out: ")
 
+	t.Log("ending a session that signed out meanwhile: the refusal shows beside the button")
+	carl := b.tab(t)
+	carl.open(srv.login(t, "carl"))
+	carl.waitText("#operator", "operator:carl")
+	carlID := eval[string](carl, `JSON.parse(sessionStorage.getItem("stagedoor.console")).session.id`)
+	op.page("inspect", "Inspector")
+	op.page("sessions", "Console sessions")
+	end = `button[aria-label$="of operator:carl (` + carlID + `)"]`
+	op.click(end)
+	op.waitText(end, "sure?")
+	carl.click(`#who button`)
+	carl.waitText("main", "Signed out.")
+	op.click(end)
+	op.waitText(end+" + .error", "already revoked")
+
 	op.page("inspect", "Inspector")
 	op.set(`textarea[name="token"]`, bobToken)
 	op.click(`form[aria-labelledby="inspect-h"] button[type="submit"]`)
