@@ -23,6 +23,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/livekit"
 	"github.com/stagedoor/stagedoor/internal/secret"
+	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
 	"github.com/stagedoor/stagedoor/token"
 )
@@ -59,6 +60,7 @@ const (
 type testServer struct {
 	*httptest.Server
 	auth  *authority.Authority
+	store storage.Storage
 	clock *clock
 	app   string
 	prod  authority.NewKey
@@ -113,7 +115,7 @@ func newTestServer(t testing.TB, opts ...func(*authority.Config)) *testServer {
 		auth.Close()
 		store.Close()
 	})
-	return &testServer{Server: srv, auth: auth, clock: clk, app: app.ID, prod: prod, dev: dev}
+	return &testServer{Server: srv, auth: auth, store: store, clock: clk, app: app.ID, prod: prod, dev: dev}
 }
 
 // call sends a request and decodes the JSON answer into a map.
