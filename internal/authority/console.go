@@ -231,7 +231,8 @@ func (a *Authority) liveConsoleSession(ctx context.Context, id string) (storage.
 	s, err := a.store.GetConsoleSession(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return storage.ConsoleSession{}, ErrRevoked
+		// Only pruning deletes a session, once it has expired.
+		return storage.ConsoleSession{}, token.ErrExpired
 	case err != nil:
 		return storage.ConsoleSession{}, err
 	case s.Revoked():

@@ -176,8 +176,11 @@ func (a *Authority) judge(ctx context.Context, out *Inspection, c *token.Claims,
 }
 
 // revokedBy says in words which revocation matches c, used in room if
-// any.
+// any; for a console token, how its console session ended.
 func (a *Authority) revokedBy(ctx context.Context, c *token.Claims, room string) string {
+	if c.Audience == ConsoleAudience {
+		return a.consoleEnded(ctx, c.ID)
+	}
 	for after := int64(0); ; {
 		rs, err := a.store.ListRevocations(ctx, storage.RevocationQuery{AfterSeq: after, AppID: c.App, Limit: revocation.PageSize})
 		if err != nil {
@@ -195,6 +198,22 @@ func (a *Authority) revokedBy(ctx context.Context, c *token.Claims, room string)
 			return "a revocation made moments ago matches it"
 		}
 	}
+}
+
+// consoleEnded says in words why console session id no longer acts.
+func (a *Authority) consoleEnded(ctx context.Context, id string) string {
+	s, err := a.store.GetConsoleSession(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fmt.Sprintf("its console session %s is gone: it ended and was forgotten", id)
+	case err != nil:
+		return fmt.Sprintf("its console session %s ended (how could not be read: %s)", id, err.Error())
+	case s.Revoked():
+		return fmt.Sprintf("its console session %s was signed out at %s", id, s.RevokedAt.UTC().Format(time.RFC3339))
+	case s.APIKeyID != "":
+		return fmt.Sprintf("API key %s, which its console session %s signed in with, was revoked", s.APIKeyID, id)
+	}
+	return fmt.Sprintf("its console session %s ended", id)
 }
 
 // revocationWords says what a revocation did.

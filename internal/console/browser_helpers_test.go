@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/stagedoor/stagedoor/internal/servetest"
 )
@@ -26,6 +28,10 @@ const chromium = "/usr/bin/chromium"
 
 // axePath is axe-core as npm ci in testdata/axe installs it.
 var axePath = filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js")
+
+// defaultShots is where the screenshots go unless STAGEDOOR_SCREENSHOTS
+// names a directory; git ignores it.
+var defaultShots = filepath.Join("testdata", "screenshots")
 
 // stepTimeout bounds each wait of the browser tests.
 const stepTimeout = 20 * time.Second
@@ -137,13 +143,11 @@ func newBrowser(t *testing.T, axe string) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	shots := os.Getenv("STAGEDOOR_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
+	shots := cmp.Or(os.Getenv("STAGEDOOR_SCREENSHOTS"), defaultShots)
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("screenshots go to %s", shots)
 	return &browser{ctx: ctx, axe: axe, shots: shots}
 }
 
@@ -279,8 +283,10 @@ func (tb *tab) waitFor(cond, what string, within ...time.Duration) time.Duration
 // Viewports the screenshots are taken at: a laptop and a phone.
 var viewports = []struct{ w, h int64 }{{1280, 800}, {390, 844}}
 
-// check saves screenshots of the page as name at each viewport and runs
-// axe-core in it at each: a serious or critical violation fails the test.
+// check saves screenshots of the page as name at each viewport and, at
+// each, runs axe-core in it (a serious or critical violation fails the
+// test), checks that it fits the screen's width and that Tab reaches every
+// control.
 func (tb *tab) check(name string) {
 	tb.t.Helper()
 	for _, v := range viewports {
@@ -289,6 +295,7 @@ func (tb *tab) check(name string) {
 			opts = append(opts, chromedp.EmulateMobile)
 		}
 		tb.do("resize", chromedp.EmulateViewport(v.w, v.h, opts...))
+		eval[bool](tb, `(document.activeElement?.blur(), true)`)
 		ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		cancel()
@@ -299,7 +306,10 @@ func (tb *tab) check(name string) {
 		if err := os.WriteFile(file, png, 0o644); err != nil {
 			tb.t.Fatal(err)
 		}
-		tb.axeCheck(fmt.Sprintf("%s at %dx%d", name, v.w, v.h))
+		where := fmt.Sprintf("%s at %dx%d", name, v.w, v.h)
+		tb.axeCheck(where)
+		tb.fits(where)
+		tb.keyboard(where)
 	}
 	tb.do("resize", chromedp.EmulateViewport(viewports[0].w, viewports[0].h))
 }
@@ -329,4 +339,52 @@ func (tb *tab) axeCheck(where string) {
 			tb.t.Errorf("%s: axe %s (%s): %s at %v", where, v.ID, v.Impact, v.Help, at)
 		}
 	}
+}
+
+// fits fails the test when the page is wider than the viewport: what does
+// not fit must scroll inside its own region, never the page sideways.
+func (tb *tab) fits(where string) {
+	tb.t.Helper()
+	wide := eval[[]string](tb, `(() => {
+		const w = document.documentElement.clientWidth;
+		if (document.documentElement.scrollWidth <= w) return [];
+		return [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > w + 1)
+			.slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + e.className : ""));
+	})()`)
+	if len(wide) > 0 {
+		tb.t.Errorf("%s: the page is wider than the screen, at %v", where, wide)
+	}
+}
+
+// controls selects what a keyboard must reach: links, form controls and
+// scrolling regions.
+const controls = `a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])`
+
+// keyboard presses Tab through the page and fails the test unless every
+// control a person sees and may use gets the focus.
+func (tb *tab) keyboard(where string) {
+	tb.t.Helper()
+	n := eval[int](tb, fmt.Sprintf(`(() => {
+		window.reached = new Set();
+		if (!window.reachedListener) {
+			window.reachedListener = (e) => window.reached.add(e.target);
+			document.addEventListener("focusin", window.reachedListener);
+		}
+		return document.querySelectorAll(%q).length;
+	})()`, controls))
+	missing := fmt.Sprintf(`[...document.querySelectorAll(%q)]
+		.filter((e) => !e.disabled && e.getClientRects().length > 0 && !window.reached.has(e))
+		.map((e) => e.outerHTML.slice(0, 120))`, controls)
+	// A control may hold several stops (a date's day, month and year), so
+	// Tab goes round in rounds of n presses until all are reached.
+	var missed []string
+	for range 4 {
+		for range n + 3 {
+			tb.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		}
+		if missed = eval[[]string](tb, missing); len(missed) == 0 {
+			return
+		}
+	}
+	tb.t.Errorf("%s: Tab never reaches %d controls: %v", where, len(missed), missed)
 }

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -103,10 +104,17 @@ func TestConsoleInChromium(t *testing.T) {
 	op.waitText("#inspection", "Valid.")
 	op.waitText("#inspection", "verified")
 	op.check("inspect")
+	op.set(`input[name="secret"]`, "short")
+	op.click(`form[aria-labelledby="inspect-h"] button[type="submit"]`)
+	op.waitText(`[data-field="secret"] .error`, "shorter than 32 bytes")
+	op.set(`input[name="secret"]`, "")
 
 	t.Log("revoke its user: the inspector says revoked, and why")
 	op.page("revocations", "Revocations")
 	op.set(`select[name="kind"]`, "user_id")
+	op.set(`input[name="user_id"]`, "a/b")
+	op.click(`form[aria-labelledby="revoke-h"] button[type="submit"]`)
+	op.waitText(`[data-field="user_id"] .error`, "must not contain '/'")
 	op.set(`input[name="user_id"]`, "alice")
 	op.click(`form[aria-labelledby="revoke-h"] button[type="submit"]`)
 	op.waitText("main", "Revoked: every token of user alice")
@@ -127,6 +135,12 @@ func TestConsoleInChromium(t *testing.T) {
 	op.waitText("main", "signs from now on")
 	op.page("audit", "Audit log")
 	op.waitText("main table", "operator:alice")
+	op.set(`input[name="since"]`, "2026-01-02T00:00:00")
+	op.set(`input[name="until"]`, "2026-01-01T00:00:00")
+	op.click(`form[aria-labelledby="audit-h"] button[type="submit"]`)
+	op.waitText(`[data-field="until"] .error`, "must be after since")
+	op.set(`input[name="since"]`, "")
+	op.set(`input[name="until"]`, "")
 	op.set(`select[name="app"]`, "")
 	op.set(`input[name="actor"]`, "operator:alice")
 	op.set(`input[name="action"]`, "app.create")
@@ -140,6 +154,8 @@ func TestConsoleInChromium(t *testing.T) {
 	op.waitText("main table", "operator:alice")
 	op.check("sessions")
 
+	signedOut(t, srv, b, op)
+
 	t.Log("an app's owner signs in with its key and sees its app only")
 	owner := b.tab(t)
 	owner.open(srv.URL + "/console/")
@@ -151,10 +167,67 @@ func TestConsoleInChromium(t *testing.T) {
 	if opts := eval[int](owner, `document.querySelectorAll("#app-picker option").length`); opts != 1 {
 		t.Fatalf("an owner picks among %d apps", opts)
 	}
+	owner.waitText("main h1", "Token generator")
+	owner.waitText("#gen-h", "New token for shop")
+	owner.check("owner-tokens")
 	owner.page("signing-keys", "Signing keys")
 	owner.waitText("main", "Only an operator")
+	owner.check("owner-signing-keys")
 	owner.click(`#who button`)
 	owner.waitText("main h1", "Sign in")
+}
+
+// signedOut ends bob's console session from alice's tab: bob's next step
+// leads him back to the sign-in, and so does opening the console again
+// with the ended session's token; alice's inspector says how it ended.
+func signedOut(t *testing.T, srv *server, b *browser, op *tab) {
+	t.Log("a console token refused leads back to the sign-in")
+	bob := b.tab(t)
+	bob.open(srv.login(t, "bob"))
+	bob.waitText("#operator", "operator:bob")
+	held := eval[string](bob, `sessionStorage.getItem("stagedoor.console")`)
+	id := eval[string](bob, `JSON.parse(sessionStorage.getItem("stagedoor.console")).session.id`)
+	bobToken := eval[string](bob, `JSON.parse(sessionStorage.getItem("stagedoor.console")).access_token`)
+
+	op.page("inspect", "Inspector")
+	op.page("sessions", "Console sessions")
+	end := `button[aria-label$="of operator:bob (` + id + `)"]`
+	op.click(end)
+	op.waitText(end, "sure?")
+	op.click(end)
+	op.waitText("main", "Ended the session of operator:bob")
+
+	bob.page("apps", "Sign in")
+	bob.waitText("main", "Signed out: ")
+	if !eval[bool](bob, `document.getElementById("nav").hidden`) {
+		t.Fatal("signed out, the navigation still shows")
+	}
+	bob.check("signed-out")
+	eval[bool](bob, fmt.Sprintf(`(sessionStorage.setItem("stagedoor.console", %q), true)`, held))
+	bob.open(srv.URL + "/console/#/apps")
+	bob.waitText("main h1", "Sign in")
+	bob.waitText("main", "Signed out: ")
+
+	t.Log("ending a session that signed out meanwhile: the refusal shows beside the button")
+	carl := b.tab(t)
+	carl.open(srv.login(t, "carl"))
+	carl.waitText("#operator", "operator:carl")
+	carlID := eval[string](carl, `JSON.parse(sessionStorage.getItem("stagedoor.console")).session.id`)
+	op.page("inspect", "Inspector")
+	op.page("sessions", "Console sessions")
+	end = `button[aria-label$="of operator:carl (` + carlID + `)"]`
+	op.click(end)
+	op.waitText(end, "sure?")
+	carl.click(`#who button`)
+	carl.waitText("main", "Signed out.")
+	op.click(end)
+	op.waitText(end+" + .error", "already revoked")
+
+	op.page("inspect", "Inspector")
+	op.set(`textarea[name="token"]`, bobToken)
+	op.click(`form[aria-labelledby="inspect-h"] button[type="submit"]`)
+	op.waitText("#inspection", "Invalid (revoked)")
+	op.waitText("#inspection", "its console session "+id+" was signed out at")
 }
 
 // moderate drives the live-room page while separate clients use the room.
@@ -257,4 +330,24 @@ func moderate(t *testing.T, op *tab, url string, backend *client.Client) {
 	if _, err := kim.JoinRoom(ctx, "stage"); !errors.As(err, &refused) || refused.Status != http.StatusForbidden || refused.Code != "blocked" {
 		t.Fatalf("kim joining again: %v", err)
 	}
+
+	t.Log("the live rooms, a page at a time")
+	for i := range 51 {
+		if _, err := backend.CreateRoom(ctx, client.RoomRequest{Name: fmt.Sprintf("r%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	op.page("rooms", "Live rooms")
+	op.waitText("#room-list", "r49")
+	if rows := eval[int](op, `document.querySelectorAll("#room-list tbody tr").length`); rows != 50 || strings.Contains(op.text("#room-list"), "stage") {
+		t.Fatalf("the first page of 52 rooms shows %d rows: %q", rows, op.text("#room-list"))
+	}
+	op.click(`#room-list button:last-child`)
+	op.waitText("#room-list", "stage")
+	if list := op.text("#room-list tbody") + op.text("#room-list .row"); !strings.Contains(list, "r50") || strings.Contains(list, "r49") || strings.Contains(list, "Next page") {
+		t.Fatalf("the second page of rooms shows %q", list)
+	}
+	op.check("rooms-next")
+	op.click(`#room-list button`)
+	op.waitText("#room-list", "r00")
 }

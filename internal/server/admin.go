@@ -320,6 +320,9 @@ func (s *Server) mintIn(w http.ResponseWriter, r *http.Request, by authority.Pri
 	if req.APIKey == "" {
 		return &access.InvalidError{Field: "api_key", Detail: "required: the API key the token is minted for"}
 	}
+	if req.Format != "" && req.Format != formatStagedoor {
+		return &access.InvalidError{Field: "format", Detail: fmt.Sprintf("the console mints stagedoor tokens only, not %q: POST /v1/tokens mints the others", req.Format)}
+	}
 	t, err := s.auth.MintIn(r.Context(), by, r.PathValue("app"), req.APIKey, req.request())
 	if err != nil {
 		return err

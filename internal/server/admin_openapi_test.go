@@ -89,6 +89,8 @@ func TestOpenAPIContractAdmin(t *testing.T) {
 		{"mint without a key", call{method: "POST", path: app + "/tokens", bearer: op, body: map[string]any{"user_id": "alice", "role": "host"}}, 400, true},
 		{"mint with another app's key", call{method: "POST", path: app + "/tokens", bearer: op, body: map[string]any{"api_key": other.APIKey, "user_id": "alice", "role": "host"}}, 400, false},
 		{"mint beyond a development key", call{method: "POST", path: app + "/tokens", bearer: op, body: map[string]any{"api_key": s.dev.APIKey, "user_id": "a", "role": "viewer", "permissions": []string{"moderate.kick"}}}, 403, false},
+		{"mint in stagedoor's format", call{method: "POST", path: app + "/tokens", bearer: op, body: map[string]any{"api_key": s.prod.APIKey, "user_id": "a", "role": "viewer", "format": "stagedoor"}}, 201, false},
+		{"mint a LiveKit token", call{method: "POST", path: app + "/tokens", bearer: op, body: map[string]any{"api_key": s.prod.APIKey, "user_id": "a", "role": "viewer", "rooms": []string{"stage"}, "format": "livekit"}}, 400, true},
 		{"mint a refresh token", call{method: "POST", path: app + "/tokens", bearer: op, body: map[string]any{"api_key": s.prod.APIKey, "user_id": "a", "role": "viewer", "refresh": true}}, 400, true},
 
 		{"show the LiveKit project", call{method: "GET", path: app + "/livekit", bearer: own}, 200, false},

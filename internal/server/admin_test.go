@@ -104,13 +104,20 @@ func TestAdminRoutesRefuse(t *testing.T) {
 }
 
 // covered fails unless routes name every admin operation of the OpenAPI
-// document that takes a console token.
+// document that takes a console token, and the document every admin route
+// the server serves.
 func covered(t *testing.T, routes []adminRoute) {
 	t.Helper()
 	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
+	(&Server{}).adminRoutes(func(pattern string, _ func(http.ResponseWriter, *http.Request) error) {
+		method, path, _ := strings.Cut(pattern, " ")
+		if item := doc.Paths.Find(path); item == nil || item.GetOperation(method) == nil {
+			t.Errorf("%s is served but not in the OpenAPI document", pattern)
+		}
+	})
 	for path, item := range doc.Paths.Map() {
 		if !strings.HasPrefix(path, "/v1/admin/") || path == "/v1/admin/sessions" && len(item.Operations()) == 0 {
 			continue
@@ -142,6 +149,24 @@ func matchPath(template, path string) bool {
 		}
 	}
 	return true
+}
+
+// The console mints only what it shows: a stagedoor token, never a
+// LiveKit one or a format it does not know.
+func TestAdminMintFormat(t *testing.T) {
+	s := newTestServer(t)
+	op := s.operator(t)
+	s.newRoom(t, map[string]any{"name": "stage"})
+	s.nothingWritten(t, func() {
+		for _, format := range []string{"livekit", "jwt"} {
+			r := s.admin(t, op, call{method: "POST", path: "/v1/admin/apps/" + s.app + "/tokens",
+				body: map[string]any{"api_key": s.prod.APIKey, "user_id": "a", "role": "viewer", "rooms": []string{"stage"}, "format": format}})
+			wantProblem(t, r, http.StatusBadRequest, "invalid_request")
+			if r.body["field"] != "format" || !strings.Contains(r.body["detail"].(string), format) {
+				t.Fatalf("minting in format %s: %s", format, r.raw)
+			}
+		}
+	})
 }
 
 // A console link works once: the second sign-in with its code is refused,
@@ -263,6 +288,12 @@ func TestSessionEnds(t *testing.T) {
 	_, c := claimsOf(t, tok)
 	s.clock.Advance(c.ExpiresAt.Sub(s.clock.Now()) + time.Second)
 	wantProblem(t, s.admin(t, tok, call{method: "POST", path: "/v1/admin/sessions/refresh"}), http.StatusUnauthorized, "expired")
+	// Pruned, as the service does once a minute, the session still reads
+	// as expired, not revoked.
+	if _, err := s.store.PruneConsole(context.Background(), s.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, s.admin(t, tok, call{method: "POST", path: "/v1/admin/sessions/refresh"}), http.StatusUnauthorized, "expired")
 }
 
 // Admin actions are audited with who acted in the console.
@@ -372,6 +403,22 @@ func TestInspect(t *testing.T) {
 	r = inspect(op, nil)
 	if r.body["valid"] != true || r.body["audience"] != "admin" {
 		t.Fatalf("a console token: %s", r.raw)
+	}
+	gone := s.operator(t)
+	_, gc := claimsOf(t, gone)
+	wantOK(t, s.admin(t, gone, call{method: "DELETE", path: "/v1/admin/sessions/" + gc.ID}), http.StatusNoContent)
+	key := s.newAPIKey(t, access.Production)
+	ownerGone := s.owner(t, key)
+	wantOK(t, s.admin(t, op, call{method: "DELETE", path: "/v1/admin/apps/" + s.app + "/keys/" + key.APIKey}), http.StatusNoContent)
+	for tok, why := range map[string]string{
+		gone:      "its console session " + gc.ID + " was signed out at",
+		ownerGone: "API key " + key.APIKey + ", which its console session",
+	} {
+		r = inspect(tok, nil)
+		if r.body["valid"] != false || r.body["revoked"] != true || r.body["reason"] != "revoked" || r.body["signature"] != "verified" ||
+			!strings.HasPrefix(r.body["explanation"].(string), why) || r.body["revoked_by"] != r.body["explanation"] {
+			t.Fatalf("the token of an ended console session: %s", r.raw)
+		}
 	}
 	r = s.admin(t, op, call{method: "POST", path: "/v1/admin/inspect", body: map[string]any{"token": partner, "secret": "short"}})
 	wantProblem(t, r, http.StatusBadRequest, "invalid_request")

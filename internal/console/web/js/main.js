@@ -62,7 +62,8 @@ async function render() {
     }
     leave = await page[2].render(main, { route: rest.map(decodeURIComponent), title: page[1] });
   } catch (err) {
-    fill(main, el("h1", {}, page[1]), notice("bad", err.detail || err.message));
+    // A refused console token has signed the tab out and drawn the sign-in.
+    if (current()) fill(main, el("h1", {}, page[1]), notice("bad", err.detail || err.message));
   }
 }
 

@@ -196,10 +196,12 @@ export function shellQuote(s) {
 
 /**
  * A button that acts on its second press, the first turning its label to
- * confirmLabel: no dialog, keyboard and screen readers alike.
+ * confirmLabel: no dialog, keyboard and screen readers alike. A refusal
+ * shows its problem's detail beside the button.
  */
 export function confirmButton(label, confirmLabel, props, action) {
   const b = el("button", { type: "button", class: "danger small", ...props }, label);
+  const refused = el("span", { class: "error", role: "alert", hidden: true });
   let armed = false;
   b.addEventListener("click", async () => {
     if (!armed) {
@@ -209,11 +211,15 @@ export function confirmButton(label, confirmLabel, props, action) {
       return;
     }
     b.disabled = true;
+    refused.hidden = true;
     try {
       await action();
+    } catch (err) {
+      refused.textContent = err.detail || err.message;
+      refused.hidden = false;
     } finally {
       b.disabled = false;
     }
   });
-  return b;
+  return el("span", { class: "confirm" }, b, refused);
 }

@@ -2,7 +2,7 @@
 // secret shown once), revoke a key.
 
 import { api, appPath, ownerApp } from "../api.js";
-import { confirmButton, copyButton, el, field, fill, form, notice, table, when } from "../ui.js";
+import { confirmButton, copyButton, el, field, fill, form, table, when } from "../ui.js";
 import { state } from "../state.js";
 
 export async function render(main, { title }) {
@@ -84,12 +84,8 @@ async function draw(body, shown) {
 }
 
 async function revoke(body, app, key) {
-  try {
-    await api("DELETE", appPath(app.id, `/keys/${encodeURIComponent(key)}`));
-    await draw(body);
-  } catch (err) {
-    body.prepend(notice("bad", err.detail));
-  }
+  await api("DELETE", appPath(app.id, `/keys/${encodeURIComponent(key)}`));
+  await draw(body);
 }
 
 /** The secret of a new key: shown here, this once. */

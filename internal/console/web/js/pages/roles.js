@@ -2,7 +2,7 @@
 // rank and the roles its holder may grant, and the custom role editor.
 
 import { api, appPath } from "../api.js";
-import { checked, checks, confirmButton, el, field, fill, form, notice, table } from "../ui.js";
+import { checked, checks, confirmButton, el, field, fill, form, table } from "../ui.js";
 import { state } from "../state.js";
 
 let vocabulary;
@@ -78,10 +78,6 @@ async function draw(body, app, editing) {
 }
 
 async function remove(body, app, name) {
-  try {
-    await api("DELETE", appPath(app.id, `/roles/${encodeURIComponent(name)}`));
-    await draw(body, app);
-  } catch (err) {
-    body.prepend(notice("bad", err.detail));
-  }
+  await api("DELETE", appPath(app.id, `/roles/${encodeURIComponent(name)}`));
+  await draw(body, app);
 }

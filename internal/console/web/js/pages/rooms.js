@@ -12,16 +12,30 @@ import { state } from "../state.js";
 /** The page works on the picked app; main.js asks for one first. */
 export const needsApp = true;
 
+/** How many rooms the list shows at a time. */
+const roomsPerPage = 50;
+
 export async function render(main, { route, title }) {
   const app = state.app;
   if (route[0]) return watch(main, app, route[0]);
-  const { rooms } = await api("GET", appPath(app.id, "/rooms?limit=500"));
+  const out = el("div", { id: "room-list" });
+  fill(main, el("h1", {}, title), el("div", { class: "row" }, el("button", { type: "button", class: "secondary", onclick: () => state.go("rooms") }, "Refresh")), out);
+  await roomPage(out, app);
+  return undefined;
+}
+
+/** Shows app's live rooms a page at a time, by name, after after if given. */
+async function roomPage(out, app, after = "") {
+  const q = new URLSearchParams({ limit: String(roomsPerPage) });
+  if (after) q.set("after", after);
+  const { rooms, next } = await api("GET", appPath(app.id, `/rooms?${q}`));
+  const said = el("div");
+  const to = (label, from) =>
+    el("button", { type: "button", class: "secondary", onclick: () => roomPage(out, app, from).catch((err) => fill(said, notice("bad", err.detail || err.message))) }, label);
   fill(
-    main,
-    el("h1", {}, title),
-    el("div", { class: "row" }, el("button", { type: "button", class: "secondary", onclick: () => state.go("rooms") }, "Refresh")),
+    out,
     table(
-      `Live rooms of ${app.name}`,
+      `Live rooms of ${app.name}${after ? `, after ${after}` : ""}`,
       ["Room", "Type", "Producers at most", "Participants at most", "Created"],
       rooms.map((r) => [
         el("a", { href: `#/rooms/${encodeURIComponent(r.name)}` }, r.name),
@@ -30,10 +44,11 @@ export async function render(main, { route, title }) {
         r.max_participants ? String(r.max_participants) : "no cap",
         when(r.created_at),
       ]),
-      "No live room.",
+      after ? "No more live rooms." : "No live room.",
     ),
+    said,
+    el("div", { class: "row" }, after ? to("First page", "") : null, next ? to("Next page", next) : null),
   );
-  return undefined;
 }
 
 /** Watches room of app until the page is left; returns what stops it. */
