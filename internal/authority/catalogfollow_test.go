@@ -60,6 +60,24 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// published waits until a publishes the signing key kid, looking again at
+// each change of its JWKS.
+func published(t *testing.T, a *authority.Authority, kid string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		jwks, changed := a.JWKSChanged()
+		if strings.Contains(string(jwks), `"`+kid+`"`) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("signing key %s not published within 10 s", kid)
+		}
+	}
+}
+
 // TestCatalogFollowsAnotherProcess makes changes on one node that a second
 // node learns of only by polling the store: every kind of catalog change
 // reaches it, and it reads only what changed, never the whole catalog
@@ -122,9 +140,7 @@ func TestCatalogFollowsAnotherProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "a rotated signing key is published", func() bool {
-			return strings.Contains(string(w.JWKS()), `"`+kid+`"`)
-		})
+		published(t, w, kid)
 		if got := store.wholeReads.Load(); got != 1 {
 			t.Errorf("the whole catalog was read %d times, want once, at start", got)
 		}
