@@ -11,9 +11,11 @@ import (
 // Set holds live revocations in memory so that checking a token costs a
 // few map lookups. It is safe for concurrent use.
 type Set struct {
-	mu       sync.RWMutex
-	cursor   int64
-	gen      uint64
+	mu     sync.RWMutex
+	cursor int64
+	gen    uint64
+	// moved is closed, and replaced, when gen moves.
+	moved    chan struct{}
 	tokenIDs map[appValue]bool // app and jti: an app revokes only its own tokens
 	families map[appValue]bool
 	apiKeys  map[string]bool
@@ -42,6 +44,7 @@ func NewSet() *Set {
 		rooms:    map[appValue]time.Time{},
 		before:   map[string]time.Time{},
 		expires:  map[entry]time.Time{},
+		moved:    make(chan struct{}),
 	}
 }
 
@@ -102,6 +105,8 @@ func (s *Set) Add(rs ...Revocation) {
 	}
 	if changed {
 		s.gen++
+		close(s.moved)
+		s.moved = make(chan struct{})
 	}
 }
 
@@ -149,6 +154,15 @@ func (s *Set) Generation() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.gen
+}
+
+// Changed returns the generation now and a channel closed when it next
+// moves, so that a user can wait for a revocation instead of checking
+// again and again.
+func (s *Set) Changed() (uint64, <-chan struct{}) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen, s.moved
 }
 
 // Revoked reports whether c matches a revocation. room is the room the

@@ -91,7 +91,8 @@ func TestFamilyTokenID(t *testing.T) {
 }
 
 // The generation moves exactly when a token is revoked that was not
-// before: every move has the event streams in use check their tokens again.
+// before: every move has the event streams in use check their tokens again,
+// and closes the channel Changed gave before it.
 func TestRevocationSetGeneration(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	user := Revocation{App: "a1", Kind: UserID, Value: "alice", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
@@ -116,10 +117,20 @@ func TestRevocationSetGeneration(t *testing.T) {
 		{"a page with one new entry", []Revocation{{Seq: 7, App: "a1", Kind: TokenID, Value: "j1"}, {Seq: 8, App: "a1", Kind: APIKey, Value: "k1"}}, true},
 	}
 	for _, step := range steps {
-		g := s.Generation()
+		g, changed := s.Changed()
 		s.Add(step.add...)
 		if moved := s.Generation() != g; moved != step.move {
 			t.Errorf("%s: generation moved = %v, want %v", step.name, moved, step.move)
+		}
+		select {
+		case <-changed:
+			if !step.move {
+				t.Errorf("%s: Changed's channel closed, yet the generation stayed", step.name)
+			}
+		default:
+			if step.move {
+				t.Errorf("%s: the generation moved, yet Changed's channel is open", step.name)
+			}
 		}
 	}
 	if s.Cursor() != 8 {

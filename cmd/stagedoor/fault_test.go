@@ -154,7 +154,8 @@ func (l *faultLoad) revokeOne(r *rand.Rand, i int) {
 }
 
 // run runs workers that each call step every few milliseconds until ctx
-// ends or they made max calls.
+// ends or they made max calls. The pause between calls sets the load's
+// rate; it waits for nothing.
 func (l *faultLoad) run(ctx context.Context, wg *sync.WaitGroup, workers, max int, step func(r *rand.Rand, g, i int)) {
 	for g := range workers {
 		wg.Go(func() {
@@ -210,6 +211,7 @@ func TestNodesSurvivePostgresRestart(t *testing.T) {
 	l.run(ctx, &wg, 2, 4000, func(r *rand.Rand, _, i int) { l.verifyOne(r, i) })
 	l.run(ctx, &wg, 1, 1000, func(r *rand.Rand, _, i int) { l.revokeOne(r, i) })
 
+	// The load runs for two seconds before the outage.
 	time.Sleep(2 * time.Second)
 	if err := pg.Stop(); err != nil {
 		t.Fatal(err)
@@ -223,6 +225,7 @@ func TestNodesSurvivePostgresRestart(t *testing.T) {
 			t.Errorf("node %d: JWKS changed while the database is down:\n%s", i+1, got)
 		}
 	}
+	// The outage lasts at least a second and a half, under load.
 	time.Sleep(1500*time.Millisecond - time.Since(down))
 	if err := pg.Start(); err != nil {
 		t.Fatal(err)
@@ -234,6 +237,7 @@ func TestNodesSurvivePostgresRestart(t *testing.T) {
 		}
 	}
 	t.Logf("nodes ready %v after the database came back", time.Since(up).Round(time.Millisecond))
+	// The load runs for two more seconds on the recovered nodes.
 	time.Sleep(2 * time.Second)
 	stop()
 	wg.Wait()
@@ -295,7 +299,10 @@ func checkRevocations(t *testing.T, l *faultLoad, n *process, revoked []mintedTo
 	}
 }
 
-// waitFor polls ok every 20 ms until it reports true or d passes.
+// waitFor asks ok every 20 ms until it reports true or d passes. It is for
+// what another process offers only as an answer to a request, never as an
+// event: /readyz, a catalog change or the audit retention reaching a
+// running server.
 func waitFor(ctx context.Context, d time.Duration, ok func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !ok() {

@@ -53,16 +53,14 @@ func TestServeAuditMaxEntriesFromEnvironment(t *testing.T) {
 		}
 	}
 	var targets []string
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	waitFor(t.Context(), 10*time.Second, func() bool {
 		page := decodeJSON[auditPageView](t, wantSuccess(t, admin(t, dir, "audit", "--json", "--oldest-first")))
 		targets = targets[:0]
 		for _, e := range page.Entries {
 			targets = append(targets, e.Target)
 		}
-		if len(targets) <= 2 || time.Now().After(deadline) {
-			break
-		}
-	}
+		return len(targets) <= 2
+	})
 	if !slices.Equal(targets, []string{"bob", "cid"}) {
 		t.Fatalf("the audit log holds entries for %v, want the newest two mints, for bob and cid", targets)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/testclock"
 )
 
 // seedAudit appends n mint entries, one a millisecond from start on, in
@@ -50,7 +51,7 @@ func auditTargets(t *testing.T, s storage.Storage) []string {
 func TestAuditRetentionByAge(t *testing.T) {
 	eachBackend(t, func(t *testing.T, open func(t *testing.T) storage.Storage) {
 		s := open(t)
-		clock := &testClock{t: time.Now().UTC().Truncate(time.Second)}
+		clock := testclock.New(time.Now().UTC().Truncate(time.Second))
 		a := authority.New(authority.Config{Store: s, Now: clock.Now, AuditRetention: authority.AuditRetention{MaxAge: 24 * time.Hour}})
 		start := clock.Now()
 		seedAudit(t, s, start.Add(-30*24*time.Hour), 2500, "old")
@@ -161,7 +162,7 @@ func TestAuditRetentionRunsInBackground(t *testing.T) {
 // deletes, and reports each batch.
 type slowAudit struct {
 	storage.Storage
-	clock   *testClock
+	clock   *testclock.Clock
 	batches chan int
 }
 
@@ -176,7 +177,7 @@ func (s *slowAudit) PruneAudit(ctx context.Context, p storage.AuditPrune) (int, 
 // the batch took, and stops resting when its context ends.
 func TestAuditRetentionRests(t *testing.T) {
 	eachBackend(t, func(t *testing.T, open func(t *testing.T) storage.Storage) {
-		clock := &testClock{t: time.Now()}
+		clock := testclock.New(time.Now())
 		s := &slowAudit{Storage: open(t), clock: clock, batches: make(chan int, 10)}
 		seedAudit(t, s, time.Now().Add(-time.Hour), 2500, "e")
 		a := authority.New(authority.Config{Store: s, Now: clock.Now, AuditRetention: authority.AuditRetention{MaxEntries: 1}})

@@ -51,10 +51,19 @@ func newAuditLog(store auditStore) *auditLog {
 // waiting with an error, but its entry is committed with its group all the
 // same, since it may share that commit with others.
 func (l *auditLog) append(ctx context.Context, e storage.AuditEntry) error {
+	g, err := l.enqueue(e)
+	if err != nil {
+		return err
+	}
+	return g.wait(ctx)
+}
+
+// enqueue queues e for the next commit and returns the group holding it.
+func (l *auditLog) enqueue(e storage.AuditEntry) (*auditGroup, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return fmt.Errorf("audit log: closed: %w", ErrUnavailable)
+		return nil, fmt.Errorf("audit log: closed: %w", ErrUnavailable)
 	}
 	g := l.next
 	if g == nil {
@@ -67,6 +76,11 @@ func (l *auditLog) append(ctx context.Context, e storage.AuditEntry) error {
 	case l.wake <- struct{}{}:
 	default:
 	}
+	return g, nil
+}
+
+// wait returns the outcome of g's commit, or an error once ctx ends.
+func (g *auditGroup) wait(ctx context.Context) error {
 	select {
 	case <-g.done:
 		return g.err

@@ -69,34 +69,30 @@ func startAuditLog(t *testing.T, g *gatedAudit) (*auditLog, context.CancelFunc) 
 	return l, cancel
 }
 
-// appendAsync appends an entry for target and returns where its outcome
-// arrives.
+// appendAsync queues an entry for target, as append does, and returns
+// where its outcome arrives once committed.
 func appendAsync(ctx context.Context, l *auditLog, target string) <-chan error {
 	done := make(chan error, 1)
-	go func() {
-		done <- l.append(ctx, storage.AuditEntry{Actor: "api_key:k", Action: "token.mint", Target: target})
-	}()
+	g, err := l.enqueue(storage.AuditEntry{Actor: "api_key:k", Action: "token.mint", Target: target})
+	if err != nil {
+		done <- err
+		return done
+	}
+	go func() { done <- g.wait(ctx) }()
 	return done
 }
 
-// queued waits until n entries wait for the next commit.
+// queued checks that n entries wait for the next commit.
 func queued(t *testing.T, l *auditLog, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		l.mu.Lock()
-		got := 0
-		if l.next != nil {
-			got = len(l.next.entries)
-		}
-		l.mu.Unlock()
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d entries queued, want %d", got, n)
-		}
-		time.Sleep(time.Millisecond)
+	l.mu.Lock()
+	got := 0
+	if l.next != nil {
+		got = len(l.next.entries)
+	}
+	l.mu.Unlock()
+	if got != n {
+		t.Fatalf("%d entries queued, want %d", got, n)
 	}
 }
 

@@ -102,9 +102,12 @@ type Authority struct {
 	// catalogPage is how many catalog changes are read at once.
 	catalogPage int
 
-	mu      sync.RWMutex
-	apps    map[string]storage.App
-	apiKeys map[string]*apiKeyEntry
+	mu sync.RWMutex
+	// catalogMoved, made when someone waits on CatalogChanged, is closed
+	// when apps, apiKeys or catalogs change.
+	catalogMoved chan struct{}
+	apps         map[string]storage.App
+	apiKeys      map[string]*apiKeyEntry
 	// catalogs holds each app's built-in and custom roles; apps without
 	// custom roles share builtins.
 	catalogs map[string]*access.Catalog

@@ -45,15 +45,39 @@ func (n *node) watcher(t *testing.T, poll time.Duration, page int) (*authority.A
 	return run(t, a), store
 }
 
-// eventually waits until cond holds, failing t after a deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
+// eventually waits until cond holds, looking again each time a's catalog
+// in memory changes, failing t after a deadline.
+func eventually(t *testing.T, a *authority.Authority, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
+	until(t, a.CatalogChanged, what, cond)
+}
+
+// published waits until a publishes the signing key kid, looking again at
+// each change of its JWKS.
+func published(t *testing.T, a *authority.Authority, kid string) {
+	t.Helper()
+	changed := func() <-chan struct{} {
+		_, ch := a.JWKSChanged()
+		return ch
+	}
+	until(t, changed, "signing key "+kid+" published", func() bool {
+		return strings.Contains(string(a.JWKS()), `"`+kid+`"`)
+	})
+}
+
+// until waits until cond holds, looking again each time the channel
+// changed returned, taken before each look, is closed; it fails t after
+// 10 s.
+func until(t *testing.T, changed func() <-chan struct{}, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
-	for !cond() {
+	for {
+		moved := changed()
+		if cond() {
+			return
+		}
 		select {
-		case <-tick.C:
+		case <-moved:
 		case <-deadline:
 			t.Fatalf("%s: not within 10 s", what)
 		}
@@ -80,7 +104,7 @@ func TestCatalogFollowsAnotherProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		var caller authority.Caller
-		eventually(t, "a new app's new key authenticates", func() bool {
+		eventually(t, w, "a new app's new key authenticates", func() bool {
 			caller, err = w.Authenticate(k.APIKey, k.Secret)
 			return err == nil
 		})
@@ -91,11 +115,11 @@ func TestCatalogFollowsAnotherProcess(t *testing.T) {
 		if _, err := n.auth.SetRole(ctx, cli, app.ID, "stage", []string{"room.join", "consume"}, 10); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "a new custom role is granted", func() bool { return issue("stage") == nil })
+		eventually(t, w, "a new custom role is granted", func() bool { return issue("stage") == nil })
 		if err := n.store.DeleteRole(ctx, app.ID, "stage", nil); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "a deleted custom role is refused", func() bool {
+		eventually(t, w, "a deleted custom role is refused", func() bool {
 			var invalid *access.InvalidError
 			return errors.As(issue("stage"), &invalid) && invalid.Field == "role"
 		})
@@ -110,7 +134,7 @@ func TestCatalogFollowsAnotherProcess(t *testing.T) {
 		if err := n.auth.RevokeAPIKey(ctx, cli, k.APIKey); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "a revoked key stops authenticating", func() bool {
+		eventually(t, w, "a revoked key stops authenticating", func() bool {
 			_, err := w.Authenticate(k.APIKey, k.Secret)
 			return errors.Is(err, authority.ErrUnauthenticated)
 		})
@@ -122,9 +146,7 @@ func TestCatalogFollowsAnotherProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "a rotated signing key is published", func() bool {
-			return strings.Contains(string(w.JWKS()), `"`+kid+`"`)
-		})
+		published(t, w, kid)
 		if got := store.wholeReads.Load(); got != 1 {
 			t.Errorf("the whole catalog was read %d times, want once, at start", got)
 		}
@@ -154,7 +176,7 @@ func TestCatalogBacklogReadWhole(t *testing.T) {
 			keys = append(keys, k)
 		}
 		store.feed <- storage.Change{Kind: storage.ChangeApp}
-		eventually(t, "every new key authenticates", func() bool {
+		eventually(t, w, "every new key authenticates", func() bool {
 			return !slices.ContainsFunc(keys, func(k authority.NewKey) bool {
 				_, err := w.Authenticate(k.APIKey, k.Secret)
 				return err != nil
@@ -177,14 +199,14 @@ func TestCommandLineReachesServerOnSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the command line's new key authenticates", func() bool {
+	eventually(t, server, "the command line's new key authenticates", func() bool {
 		_, err := server.Authenticate(k.APIKey, k.Secret)
 		return err == nil
 	})
 	if err := n.auth.RevokeAPIKey(t.Context(), authority.AsOperator("cli"), k.APIKey); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the command line's revoked key is refused", func() bool {
+	eventually(t, server, "the command line's revoked key is refused", func() bool {
 		_, err := server.Authenticate(k.APIKey, k.Secret)
 		return errors.Is(err, authority.ErrUnauthenticated)
 	})

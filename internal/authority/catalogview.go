@@ -87,6 +87,7 @@ func (a *Authority) loadCatalog(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	a.apps, a.apiKeys, a.catalogs = appMap, keyMap, catalogs
+	a.catalogMove()
 	a.mu.Unlock()
 	a.catalogSeq = seq
 	return nil
@@ -152,6 +153,7 @@ func (a *Authority) followCatalog(ctx context.Context) error {
 	maps.Copy(a.apps, appMap)
 	maps.Copy(a.catalogs, catalogs)
 	maps.Copy(a.apiKeys, keyMap)
+	a.catalogMove()
 	a.mu.Unlock()
 	a.catalogSeq = changes[len(changes)-1].Seq
 	return nil
@@ -262,8 +264,30 @@ func (a *Authority) markRevokedKeys(rs []storage.Revocation) {
 			c := *e
 			c.key.RevokedAt = r.CreatedAt
 			a.apiKeys[r.Value] = &c
+			a.catalogMove()
 		}
 	}
+}
+
+// catalogMove tells those waiting on CatalogChanged that the catalog in
+// memory changed; a.mu is held.
+func (a *Authority) catalogMove() {
+	if a.catalogMoved != nil {
+		close(a.catalogMoved)
+		a.catalogMoved = nil
+	}
+}
+
+// CatalogChanged returns a channel closed when the apps, API keys or roles
+// this node holds in memory next change, by this process or as read from
+// the store.
+func (a *Authority) CatalogChanged() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.catalogMoved == nil {
+		a.catalogMoved = make(chan struct{})
+	}
+	return a.catalogMoved
 }
 
 // catalog returns the roles an app can use.

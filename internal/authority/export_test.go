@@ -1,9 +1,10 @@
 package authority
 
-// Lifetimes the tests check revocations against.
+// Lifetimes the tests check revocations and readiness against.
 const (
 	RefreshTTL     = refreshTTL
 	CredentialLife = credentialLife
+	ReadyFor       = readyFor
 )
 
 // SetCatalogPage sets how many catalog changes a reads at once; call it

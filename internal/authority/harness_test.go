@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,25 +14,8 @@ import (
 	"github.com/stagedoor/stagedoor/internal/storage/postgres"
 	"github.com/stagedoor/stagedoor/internal/storage/postgres/pgtest"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+	"github.com/stagedoor/stagedoor/internal/testclock"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // eachBackend runs f as parallel subtests, one on each storage backend:
 // SQLite, and PostgreSQL when the test database is set. open returns a
@@ -117,7 +99,7 @@ func (s *prunedStore) PruneRefreshTokens(ctx context.Context, now time.Time) (in
 type node struct {
 	auth  *authority.Authority
 	store *prunedStore
-	clock *testClock
+	clock *testclock.Clock
 	box   *secret.Box
 	app   string
 	prod  authority.Caller
@@ -132,7 +114,7 @@ func newNode(t *testing.T, store storage.Storage, opts ...func(*authority.Config
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{store: &prunedStore{Storage: store, pruned: make(chan time.Time, 1)}, clock: &testClock{t: time.Now().Truncate(time.Second)}, box: box}
+	n := &node{store: &prunedStore{Storage: store, pruned: make(chan time.Time, 1)}, clock: testclock.New(time.Now().Truncate(time.Second)), box: box}
 	cfg := authority.Config{Store: n.store, Box: box, Now: n.clock.Now, PollInterval: 10 * time.Millisecond}
 	for _, opt := range opts {
 		opt(&cfg)

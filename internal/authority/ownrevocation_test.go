@@ -47,7 +47,7 @@ func TestOwnRevocationKeepsOthersUnread(t *testing.T) {
 		return a
 	}
 	nodeA := start(db)
-	feedB := &heldFeed{Storage: db, changes: make(chan storage.Change, 1)}
+	feedB := &heldFeed{Storage: db, changes: make(chan storage.Change)}
 	t.Cleanup(func() {
 		cancel()
 		nodeA.Close()
@@ -79,16 +79,17 @@ func TestOwnRevocationKeepsOthersUnread(t *testing.T) {
 	if _, err := nodeB.Check(ctx, bob, "r", access.Consume, ""); !errors.Is(err, authority.ErrRevoked) {
 		t.Fatalf("B's own revocation does not hold on B at once: %v", err)
 	}
-	feedB.changes <- storage.Change{Kind: storage.ChangeRevocation, AppID: app.ID}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		_, err := nodeB.Check(ctx, alice, "r", access.Consume, "")
-		if errors.Is(err, authority.ErrRevoked) {
-			break
+	// The feed is unbuffered and B's follow loop handles one change at a
+	// time: the second send returns once the first change was handled.
+	deadline := time.After(5 * time.Second)
+	for range 2 {
+		select {
+		case feedB.changes <- storage.Change{Kind: storage.ChangeRevocation, AppID: app.ID}:
+		case <-deadline:
+			t.Fatal("B's follow loop does not take the feed's changes")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("A's revocation never held on B after B read the store: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := nodeB.Check(ctx, alice, "r", access.Consume, ""); !errors.Is(err, authority.ErrRevoked) {
+		t.Fatalf("A's revocation does not hold on B after B read the store: %v", err)
 	}
 }

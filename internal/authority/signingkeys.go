@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -25,6 +26,8 @@ type keyRing struct {
 	current *token.Key
 	verify  map[string]*token.Key
 	jwks    []byte
+	// published is closed, and replaced, when jwks changes.
+	published chan struct{}
 	// unpublish is when the first retired key published leaves the JWKS,
 	// zero if none is published.
 	unpublish time.Time
@@ -141,8 +144,12 @@ func (a *Authority) loadSigningKeys(ctx context.Context) error {
 		return err
 	}
 	a.keys.mu.Lock()
+	defer a.keys.mu.Unlock()
+	if !bytes.Equal(doc, a.keys.jwks) && a.keys.published != nil {
+		close(a.keys.published)
+		a.keys.published = nil
+	}
 	a.keys.current, a.keys.verify, a.keys.jwks, a.keys.unpublish = current, verify, doc, unpublish
-	a.keys.mu.Unlock()
 	return nil
 }
 
@@ -151,6 +158,17 @@ func (a *Authority) JWKS() []byte {
 	a.keys.mu.RLock()
 	defer a.keys.mu.RUnlock()
 	return a.keys.jwks
+}
+
+// JWKSChanged returns the JSON Web Key Set and a channel closed when it
+// next changes: a key rotated in, or a retired key withdrawn.
+func (a *Authority) JWKSChanged() ([]byte, <-chan struct{}) {
+	a.keys.mu.Lock()
+	defer a.keys.mu.Unlock()
+	if a.keys.published == nil {
+		a.keys.published = make(chan struct{})
+	}
+	return a.keys.jwks, a.keys.published
 }
 
 func (a *Authority) signer() *token.Key {

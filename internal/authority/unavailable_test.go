@@ -14,6 +14,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
+	"github.com/stagedoor/stagedoor/internal/testclock"
 )
 
 // awayStore is a store whose database can be taken away: while down,
@@ -21,9 +22,10 @@ import (
 type awayStore struct {
 	storage.Storage
 	down atomic.Bool
-	// refreshesRefused counts the background refreshes refused while
-	// down, each of which reads revocations first.
-	refreshesRefused atomic.Int64
+	// refused is told of each background refresh refused while down,
+	// each of which reads revocations first; a tick is dropped while
+	// the last one is not read yet.
+	refused chan struct{}
 }
 
 func (s *awayStore) err(op string) error {
@@ -70,7 +72,10 @@ func (s *awayStore) CatalogChanges(ctx context.Context, after int64, limit int) 
 
 func (s *awayStore) ListRevocations(ctx context.Context, q storage.RevocationQuery) ([]storage.Revocation, error) {
 	if err := s.err("list revocations"); err != nil {
-		s.refreshesRefused.Add(1)
+		select {
+		case s.refused <- struct{}{}:
+		default:
+		}
 		return nil, err
 	}
 	return s.Storage.ListRevocations(ctx, q)
@@ -106,16 +111,17 @@ func (s *awayStore) AppendAuditBatch(ctx context.Context, entries []storage.Audi
 
 // startAway starts an authority over an awayStore on a temp SQLite
 // database, with one app and a production key.
-func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller) {
+func startAway(t *testing.T) (*authority.Authority, *awayStore, *testclock.Clock, authority.Caller) {
 	t.Helper()
-	store := &awayStore{Storage: openSQLite(t, filepath.Join(t.TempDir(), "stagedoor.db"))}
+	store := &awayStore{Storage: openSQLite(t, filepath.Join(t.TempDir(), "stagedoor.db")), refused: make(chan struct{}, 1)}
+	clock := testclock.New(time.Now().Truncate(time.Second))
 	key := make([]byte, secret.KeySize)
 	rand.Read(key)
 	box, err := secret.NewBox(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := start(t, authority.Config{Store: store, Box: box, PollInterval: 10 * time.Millisecond})
+	a := start(t, authority.Config{Store: store, Box: box, Now: clock.Now, PollInterval: 10 * time.Millisecond})
 	ctx := t.Context()
 	app, err := a.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
@@ -129,7 +135,7 @@ func startAway(t *testing.T) (*authority.Authority, *awayStore, authority.Caller
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, store, caller
+	return a, store, clock, caller
 }
 
 func mint(t *testing.T, a *authority.Authority, caller authority.Caller, user string) string {
@@ -146,7 +152,7 @@ func mint(t *testing.T, a *authority.Authority, caller authority.Caller, user st
 // cannot be committed, while tokens keep verifying against the views loaded
 // before, which failed refreshes leave intact.
 func TestStoreAway(t *testing.T) {
-	a, store, caller := startAway(t)
+	a, store, clock, caller := startAway(t)
 	alice := mint(t, a, caller, "alice")
 	bob := mint(t, a, caller, "bob")
 	if _, err := a.Revoke(t.Context(), authority.AsKey(caller), authority.RevokeRequest{UserID: "bob"}); err != nil {
@@ -156,8 +162,11 @@ func TestStoreAway(t *testing.T) {
 
 	store.down.Store(true)
 	// Several refreshes fail before the views are checked.
-	for deadline := time.Now().Add(10 * time.Second); store.refreshesRefused.Load() < 3; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
+	deadline := time.After(10 * time.Second)
+	for range 3 {
+		select {
+		case <-store.refused:
+		case <-deadline:
 			t.Fatal("the authority did not try to refresh while the store was away")
 		}
 	}
@@ -190,12 +199,10 @@ func TestStoreAway(t *testing.T) {
 	}
 
 	store.down.Store(false)
-	deadline := time.Now().Add(5 * time.Second)
-	for a.Ready(t.Context()) != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready after the store is back: %v", a.Ready(t.Context()))
-		}
-		time.Sleep(20 * time.Millisecond)
+	// The answer of the probe made while away holds for ReadyFor.
+	clock.Advance(authority.ReadyFor)
+	if err := a.Ready(t.Context()); err != nil {
+		t.Fatalf("not ready after the store is back: %v", err)
 	}
 	mint(t, a, caller, "carol")
 	page, err := a.Audit(t.Context(), authority.AuditQuery{AppID: caller.AppID, Action: "token.mint"})

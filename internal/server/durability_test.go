@@ -19,6 +19,7 @@ import (
 	"github.com/stagedoor/stagedoor/internal/authority"
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+	"github.com/stagedoor/stagedoor/internal/testclock"
 	"github.com/stagedoor/stagedoor/token"
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -58,7 +59,7 @@ func withPragmas(t *testing.T, path string, pragmas ...string) {
 // startNode runs the real handler stack over the SQLite database at path, as
 // one run of the serve command on a data directory does, until stop or the
 // end of t.
-func startNode(t *testing.T, path string, box *secret.Box, clk *clock) (s *testServer, stop func()) {
+func startNode(t *testing.T, path string, box *secret.Box, clk *testclock.Clock) (s *testServer, stop func()) {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), path)
 	if err != nil {
@@ -69,14 +70,15 @@ func startNode(t *testing.T, path string, box *secret.Box, clk *clock) (s *testS
 		store.Close()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Config{Auth: auth, Now: clk.Now}))
+	api := New(Config{Auth: auth, Now: clk.Now})
+	srv := httptest.NewServer(api)
 	stop = sync.OnceFunc(func() {
 		srv.Close()
 		auth.Close()
 		store.Close()
 	})
 	t.Cleanup(stop)
-	return &testServer{Server: srv, auth: auth, clock: clk}, stop
+	return &testServer{Server: srv, api: api, auth: auth, clock: clk}, stop
 }
 
 func newBox(t *testing.T) *secret.Box {
@@ -217,7 +219,7 @@ func wantUnavailable(t *testing.T, what string, r reply) {
 func TestFullDatabaseAnswers503(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stagedoor.db")
 	withPragmas(t, path, "PRAGMA max_page_count = 512")
-	s, _ := startNode(t, path, newBox(t), &clock{t: time.Now().Truncate(time.Second)})
+	s, _ := startNode(t, path, newBox(t), testclock.New(time.Now().Truncate(time.Second)))
 	s.addApp(t)
 	alice := s.user(t, "alice", access.Host)
 	if r := s.do(t, call{method: "GET", path: "/readyz"}); r.status != http.StatusOK {
@@ -251,7 +253,7 @@ func TestFullDatabaseAnswers503(t *testing.T) {
 // answer 503 while tokens keep verifying.
 func TestReadOnlyDatabaseIsNotReady(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stagedoor.db")
-	box, clk := newBox(t), &clock{t: time.Now().Truncate(time.Second)}
+	box, clk := newBox(t), testclock.New(time.Now().Truncate(time.Second))
 	first, stop := startNode(t, path, box, clk)
 	first.addApp(t)
 	alice := first.user(t, "alice", access.Host)

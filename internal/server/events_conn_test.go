@@ -19,7 +19,7 @@ func (s *testServer) withHandler(t *testing.T, http2 bool) (*testServer, *Server
 	}
 	t.Cleanup(srv.Close)
 	own := *s
-	own.Server = srv
+	own.Server, own.api = srv, h
 	return &own, h
 }
 
@@ -40,12 +40,12 @@ func TestStreamOnItsConnection(t *testing.T) {
 		t.Fatalf("%d streams open, want 1", n)
 	}
 	st.close()
-	eventually(t, "the slot of the stream the client left is free", func() bool { return s.openStreams(t) == 0 })
+	s.waitStreams(t, 0)
 
 	st = s.openEvents(t, "", "stage", s.lastEvent(t))
 	h.EndStreams()
 	st.ended(t)
-	eventually(t, "the slot of the stream the server ended is free", func() bool { return s.openStreams(t) == 0 })
+	s.waitStreams(t, 0)
 }
 
 // Where the connection cannot be taken, as on HTTP/2, the stream is served

@@ -76,11 +76,14 @@ func TestLongPollEndsWhenTokenRevoked(t *testing.T) {
 	if r.body["end"] != nil {
 		t.Fatalf("a live token's poll ended: %s", r.raw)
 	}
+	// The answered poll frees its slot once its handler returned, which
+	// may be after the answer arrived.
+	s.waitStreams(t, 0)
 	done := make(chan reply, 1)
 	go func() {
 		done <- s.do(t, call{method: "GET", path: "/v1/rooms/stage/events?wait=30s&after=" + strconv.Itoa(int(r.body["cursor"].(float64))), bearer: host, header: accept})
 	}()
-	eventually(t, "the poll is waiting", func() bool { return s.openStreams(t) == 1 })
+	s.waitStreams(t, 1)
 	_, c := claimsOf(t, host)
 	wantOK(t, s.do(t, call{method: "POST", path: "/v1/revocations", basic: &s.prod, body: map[string]any{"token_id": c.ID}}), http.StatusCreated)
 	select {
@@ -141,11 +144,13 @@ func TestStreamEndsWithSessionOrRoom(t *testing.T) {
 
 	keyStream := s.openEvents(t, "", "stage", 0)
 	keyStream.waitFor(t, "session.ended", gusID)
+	after := s.lastEvent(t)
+	s.waitStreams(t, 1)
 	poll := make(chan reply, 1)
 	go func() {
-		poll <- s.do(t, call{method: "GET", path: "/v1/rooms/stage/events?wait=30s&after=" + strconv.FormatInt(s.lastEvent(t), 10), basic: &s.prod, header: map[string]string{"Accept": "application/json"}})
+		poll <- s.do(t, call{method: "GET", path: "/v1/rooms/stage/events?wait=30s&after=" + strconv.FormatInt(after, 10), basic: &s.prod, header: map[string]string{"Accept": "application/json"}})
 	}()
-	eventually(t, "the poll is waiting", func() bool { return s.openStreams(t) == 2 })
+	s.waitStreams(t, 2)
 	wantOK(t, s.do(t, call{method: "DELETE", path: "/v1/rooms/stage", basic: &s.prod}), http.StatusNoContent)
 	keyStream.waitFor(t, "room.ended", "")
 	keyStream.endsWith(t, "room_ended", endWithin)

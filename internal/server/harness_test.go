@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,26 +24,9 @@ import (
 	"github.com/stagedoor/stagedoor/internal/secret"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/internal/storage/sqlite"
+	"github.com/stagedoor/stagedoor/internal/testclock"
 	"github.com/stagedoor/stagedoor/token"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // The LiveKit project of the test app: a server nothing answers for, as
 // the tests here only mint its tokens and check its webhooks.
@@ -59,9 +41,10 @@ const (
 // a production and a development key.
 type testServer struct {
 	*httptest.Server
+	api   *Server
 	auth  *authority.Authority
 	store storage.Storage
-	clock *clock
+	clock *testclock.Clock
 	app   string
 	prod  authority.NewKey
 	dev   authority.NewKey
@@ -80,7 +63,7 @@ func newTestServer(t testing.TB, opts ...func(*authority.Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testclock.New(time.Now().Truncate(time.Second))
 	cfg := authority.Config{Store: store, Box: box, Now: clk.Now, PollInterval: 50 * time.Millisecond}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -108,14 +91,15 @@ func newTestServer(t testing.TB, opts ...func(*authority.Config)) *testServer {
 	if err := lk.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Config{Auth: auth, LiveKit: lk, Now: clk.Now}))
+	api := New(Config{Auth: auth, LiveKit: lk, Now: clk.Now})
+	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		srv.Close()
 		lk.Close()
 		auth.Close()
 		store.Close()
 	})
-	return &testServer{Server: srv, auth: auth, store: store, clock: clk, app: app.ID, prod: prod, dev: dev}
+	return &testServer{Server: srv, api: api, auth: auth, store: store, clock: clk, app: app.ID, prod: prod, dev: dev}
 }
 
 // call sends a request and decodes the JSON answer into a map.

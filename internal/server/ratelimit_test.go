@@ -18,6 +18,7 @@ import (
 	"weak"
 
 	"github.com/stagedoor/stagedoor/internal/authority"
+	"github.com/stagedoor/stagedoor/internal/testclock"
 )
 
 // wrongSecret is k with a secret that is not its own.
@@ -220,7 +221,7 @@ func TestMalformedKeyIDs(t *testing.T) {
 // addresses and long key ids: it keeps at most its bound of entries, keeps
 // the ones in use, and retains none of the key ids.
 func TestFailureLimiterBounded(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testclock.New(time.Now())
 	const bound = 64
 	l := newFailureLimiter(limit{rate: 1, burst: 10}, limit{rate: 10, burst: 100}, bound, clk.Now)
 	const guesser, guessed = "10.1.0.1", "sdk_AAAAAAAAAAAAAAAA"
@@ -251,7 +252,7 @@ func TestFailureLimiterBounded(t *testing.T) {
 // before either fails: both are counted, so the wait is as long as if they
 // had come one after the other.
 func TestFailureLimiterCountsRacedFailures(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testclock.New(time.Now())
 	l := newFailureLimiter(limit{rate: 1, burst: 1}, limit{rate: 10, burst: 100}, maxBuckets, clk.Now)
 	const from, key = "10.0.0.1", "sdk_AAAAAAAAAAAAAAAA"
 	l.fail(from, key)
@@ -276,7 +277,7 @@ func TestFailureLimiterCountsRacedFailures(t *testing.T) {
 // that raced past the check is still counted.
 func TestFailureLimiterConcurrentGuesses(t *testing.T) {
 	const workers, burst = 8, 10
-	clk := &clock{t: time.Now()}
+	clk := testclock.New(time.Now())
 	for round := range 200 {
 		l := newFailureLimiter(limit{rate: 1, burst: burst}, limit{rate: 10, burst: 100}, maxBuckets, clk.Now)
 		var through atomic.Int64

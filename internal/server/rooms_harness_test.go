@@ -117,18 +117,6 @@ func list(v any) []string {
 	return out
 }
 
-// eventually waits until cond holds.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: timed out", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // sseEvent is one Server-Sent Event, or a heartbeat comment (Ping).
 type sseEvent struct {
 	ID    int64

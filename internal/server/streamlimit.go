@@ -32,6 +32,9 @@ type streamSlots struct {
 	mu     sync.Mutex
 	open   int
 	byCred map[string]int
+	// moved, made when someone waits on opened, is closed when open
+	// changes.
+	moved chan struct{}
 
 	gauge   prometheus.Gauge
 	refused *prometheus.CounterVec
@@ -69,6 +72,7 @@ func (l *streamSlots) acquire(cred string) (release func(), err error) {
 	l.open++
 	l.byCred[cred]++
 	l.gauge.Inc()
+	l.move()
 	return func() { l.release(cred) }, nil
 }
 
@@ -80,6 +84,26 @@ func (l *streamSlots) release(cred string) {
 		delete(l.byCred, cred)
 	}
 	l.gauge.Dec()
+	l.move()
+}
+
+// move tells those waiting on opened that the count changed; l.mu is held.
+func (l *streamSlots) move() {
+	if l.moved != nil {
+		close(l.moved)
+		l.moved = nil
+	}
+}
+
+// opened returns how many streams are open and a channel closed when that
+// number next changes.
+func (l *streamSlots) opened() (int, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.moved == nil {
+		l.moved = make(chan struct{})
+	}
+	return l.open, l.moved
 }
 
 func tooManyStreams(detail string) *problem.Problem {

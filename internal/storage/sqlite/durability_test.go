@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stagedoor/stagedoor/internal/storage"
 )
@@ -26,6 +26,12 @@ func TestCommittedWriteSurvivesKill(t *testing.T) {
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestCommittedWriteSurvivesKill$")
 	cmd.Env = append(os.Environ(), childEnv+"="+path)
 	cmd.Stderr = os.Stderr
+	// The child waits on its stdin, which stays open until it is killed.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +56,8 @@ func TestCommittedWriteSurvivesKill(t *testing.T) {
 	}
 }
 
-// writeAndWait commits an app, says so on stdout and waits to be killed.
+// writeAndWait commits an app, says so on stdout and waits to be killed,
+// reading stdin, which the parent holds open; it exits when stdin ends.
 func writeAndWait(path string) {
 	s, err := Open(context.Background(), path)
 	if err != nil {
@@ -62,6 +69,6 @@ func writeAndWait(path string) {
 		os.Exit(1)
 	}
 	fmt.Println("committed")
-	time.Sleep(time.Minute)
+	io.Copy(io.Discard, os.Stdin)
 	os.Exit(1)
 }

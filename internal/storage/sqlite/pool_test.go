@@ -70,7 +70,9 @@ func fileHandles(t *testing.T, path string) int {
 	return n
 }
 
-// waitFor waits until cond holds.
+// waitFor waits until cond, a condition on database/sql's pool statistics,
+// holds. database/sql tells no one when a request starts waiting for a
+// connection, so the statistics are read again every millisecond.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
