@@ -138,33 +138,52 @@ func (a *Authority) resolve(m minter, req IssueRequest) (*token.Claims, error) {
 // sign mints c with the current service key and records it in the audit
 // log. The token is returned only once its record is committed.
 func (a *Authority) sign(ctx context.Context, m minter, c *token.Claims) (Issued, error) {
+	s, err := a.signed(c)
+	if err != nil {
+		return Issued{}, err
+	}
+	return a.record(ctx, m, c, s, "")
+}
+
+// signed is c minted with the service's signing key.
+func (a *Authority) signed(c *token.Claims) (string, error) {
 	s, err := token.Mint(a.signer(), c)
 	if err != nil {
 		// resolve let through claims Mint refuses: a fault of ours, not a
 		// bad token, so the *token.Error (a 401) must not show through.
-		return Issued{}, fmt.Errorf("mint: %v", err)
+		return "", fmt.Errorf("mint: %v", err)
 	}
 	// A body within the size cap can ask for more than a verifier reads
 	// (hundreds of rooms): refuse it rather than answer with a token that
 	// never verifies.
 	if len(s) > token.DefaultMaxSize {
-		return Issued{}, invalid("body", "the token would be %d bytes, over the %d bytes verifiers accept: bind fewer rooms or carry less", len(s), token.DefaultMaxSize)
+		return "", invalid("body", "the token would be %d bytes, over the %d bytes verifiers accept: bind fewer rooms or carry less", len(s), token.DefaultMaxSize)
 	}
-	return a.record(ctx, m, c, s, "")
+	return s, nil
 }
 
 // record audits the minting of c, signed as s in format ("" for
 // stagedoor's own), and returns the token once its record is committed.
 func (a *Authority) record(ctx context.Context, m minter, c *token.Claims, s, format string) (Issued, error) {
+	if err := a.audit.append(ctx, mintEntry(m, c, format)); err != nil {
+		return Issued{}, err
+	}
+	return issued(c, s), nil
+}
+
+// mintEntry is the audit entry of the minting of c in format.
+func mintEntry(m minter, c *token.Claims, format string) storage.AuditEntry {
 	fields := map[string]any{"jti": c.ID, "role": c.Grants.Role, "aud": c.Audience, "exp": c.ExpiresAt.Unix()}
 	if format != "" {
 		fields["format"] = format
 	}
 	detail, _ := json.Marshal(fields)
-	if err := a.audit.append(ctx, storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail}); err != nil {
-		return Issued{}, err
-	}
-	return Issued{AccessToken: s, ExpiresAt: c.ExpiresAt, TTL: c.ExpiresAt.Sub(c.IssuedAt), Claims: c}, nil
+	return storage.AuditEntry{Time: c.IssuedAt, Actor: m.actor, Action: "token.mint", AppID: m.appID, Target: c.Subject, Detail: detail}
+}
+
+// issued is the answer for c, signed as s.
+func issued(c *token.Claims, s string) Issued {
+	return Issued{AccessToken: s, ExpiresAt: c.ExpiresAt, TTL: c.ExpiresAt.Sub(c.IssuedAt), Claims: c}
 }
 
 // IssueToken mints an access token for a partner backend's user

@@ -103,10 +103,18 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 		return Issued{}, err
 	}
 	c.ID = revocation.FamilyTokenID(rt.FamilyID, c.ID)
+	s, err := a.signed(c)
+	if err != nil {
+		return Issued{}, err
+	}
+	// The access token's audit entry is written with the rotation, so a
+	// refresh answered with an error has not used the token up: retried,
+	// it is not taken for a reuse that ends the family.
+	entry := mintEntry(m, c, "")
 	next, nextSum := newRefreshToken()
 	_, err = a.store.RotateRefreshToken(ctx, sum[:], storage.RefreshToken{
 		IDHash: nextSum, CreatedAt: c.IssuedAt, ExpiresAt: c.IssuedAt.Add(refreshTTLFor(m.kind)),
-	}, now)
+	}, now, &entry)
 	switch {
 	case errors.Is(err, storage.ErrReused):
 		return Issued{}, a.reused(ctx, rt)
@@ -115,9 +123,9 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 	case err != nil:
 		return Issued{}, err
 	}
-	out, err := a.sign(ctx, m, c)
+	out := issued(c, s)
 	out.RefreshToken = next
-	return out, err
+	return out, nil
 }
 
 // reused ends the family of rt, presented after it was used: one of its

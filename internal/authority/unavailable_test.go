@@ -114,6 +114,14 @@ func (s *awayStore) AppendAuditBatch(ctx context.Context, entries []storage.Audi
 func startAway(t *testing.T) (*authority.Authority, *awayStore, *testclock.Clock, authority.Caller) {
 	t.Helper()
 	store := &awayStore{Storage: openSQLite(t, filepath.Join(t.TempDir(), "stagedoor.db")), refused: make(chan struct{}, 1)}
+	a, clock, caller := startOver(t, store, 10*time.Millisecond)
+	return a, store, clock, caller
+}
+
+// startOver starts an authority over store, polling it every poll (0:
+// the default), with one app and a production key, on a settable clock.
+func startOver(t *testing.T, store storage.Storage, poll time.Duration) (*authority.Authority, *testclock.Clock, authority.Caller) {
+	t.Helper()
 	clock := testclock.New(time.Now().Truncate(time.Second))
 	key := make([]byte, secret.KeySize)
 	rand.Read(key)
@@ -121,7 +129,7 @@ func startAway(t *testing.T) (*authority.Authority, *awayStore, *testclock.Clock
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := start(t, authority.Config{Store: store, Box: box, Now: clock.Now, PollInterval: 10 * time.Millisecond})
+	a := start(t, authority.Config{Store: store, Box: box, Now: clock.Now, PollInterval: poll})
 	ctx := t.Context()
 	app, err := a.CreateApp(ctx, authority.AsOperator("test"), "acme")
 	if err != nil {
@@ -135,7 +143,7 @@ func startAway(t *testing.T) (*authority.Authority, *awayStore, *testclock.Clock
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, store, clock, caller
+	return a, clock, caller
 }
 
 func mint(t *testing.T, a *authority.Authority, caller authority.Caller, user string) string {

@@ -77,8 +77,11 @@ type RefreshTokens interface {
 	// revoked) it returns ErrNotFound; if it was already used, the token
 	// and ErrReused; if it expired, the token and ErrExpired; if next's hash
 	// is taken, ErrAlreadyExists. On any error nothing changes. Of
-	// concurrent rotations of one token exactly one succeeds.
-	RotateRefreshToken(ctx context.Context, idHash []byte, next RefreshToken, now time.Time) (RefreshToken, error)
+	// concurrent rotations of one token exactly one succeeds. The audit
+	// entry, if any, is written in the same transaction, and only by a
+	// rotation that succeeds: a token is never used up by a rotation
+	// whose record could not be written.
+	RotateRefreshToken(ctx context.Context, idHash []byte, next RefreshToken, now time.Time, audit *AuditEntry) (RefreshToken, error)
 	// RevokeRefreshFamily deletes every token of the family and, in the same
 	// transaction, records a Revocation of kind RevocationRefreshFamily for
 	// the tokens minted from it, kept until tokensExpireBy. It returns

@@ -162,7 +162,7 @@ func TestUnavailableWhileDatabaseIsAway(t *testing.T) {
 		"ListSigningKeys": func(ctx context.Context) error { _, err := s.ListSigningKeys(ctx); return err },
 		"GetRefreshToken": func(ctx context.Context) error { _, err := s.GetRefreshToken(ctx, []byte("x")); return err },
 		"RotateRefreshToken": func(ctx context.Context) error {
-			_, err := s.RotateRefreshToken(ctx, []byte("x"), storage.RefreshToken{IDHash: []byte("y")}, time.Time{})
+			_, err := s.RotateRefreshToken(ctx, []byte("x"), storage.RefreshToken{IDHash: []byte("y")}, time.Time{}, nil)
 			return err
 		},
 	}

@@ -20,7 +20,7 @@ func testRefreshTokenRaces(t *testing.T, open opener) {
 		t0 := now()
 		mustRefreshToken(t, s, "h1", "fam1", t0)
 		errs := race(func(i int) error {
-			_, err := s.RotateRefreshToken(t.Context(), []byte("h1"), next(fmt.Sprintf("next%d", i), t0), t0.Add(time.Second))
+			_, err := s.RotateRefreshToken(t.Context(), []byte("h1"), next(fmt.Sprintf("next%d", i), t0), t0.Add(time.Second), nil)
 			return err
 		})
 		if ok, reused := tally(t, errs, storage.ErrReused); ok != 1 || reused != racers-1 {
@@ -49,7 +49,7 @@ func testRefreshTokenRaces(t *testing.T, open opener) {
 			hashes := []string{first}
 			errs := race(func(i int) error {
 				hash := fmt.Sprintf("%s-%d", first, i)
-				_, err := s.RotateRefreshToken(t.Context(), []byte(first), next(hash, t0), t0)
+				_, err := s.RotateRefreshToken(t.Context(), []byte(first), next(hash, t0), t0, nil)
 				switch {
 				case errors.Is(err, storage.ErrReused):
 					_, rerr := s.RevokeRefreshFamily(t.Context(), fam, t0, t0.Add(time.Hour), nil)
@@ -64,7 +64,7 @@ func testRefreshTokenRaces(t *testing.T, open opener) {
 				mu.Lock()
 				hashes = append(hashes, hash, again)
 				mu.Unlock()
-				if _, err := s.RotateRefreshToken(t.Context(), []byte(hash), next(again, t0), t0); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				if _, err := s.RotateRefreshToken(t.Context(), []byte(hash), next(again, t0), t0, nil); err != nil && !errors.Is(err, storage.ErrNotFound) {
 					t.Errorf("round %d: the winner's rotation: %v", round, err)
 				}
 				return nil
@@ -85,7 +85,7 @@ func testRefreshTokenRaces(t *testing.T, open opener) {
 				if tok, err := s.GetRefreshToken(t.Context(), []byte(h)); err == nil {
 					t.Fatalf("round %d: token %s of a family that saw reuse is still stored: %+v", round, h, tok)
 				}
-				if _, err := s.RotateRefreshToken(t.Context(), []byte(h), next(h+"-late", t0), t0); !errors.Is(err, storage.ErrNotFound) {
+				if _, err := s.RotateRefreshToken(t.Context(), []byte(h), next(h+"-late", t0), t0, nil); !errors.Is(err, storage.ErrNotFound) {
 					t.Fatalf("round %d: token %s of a family that saw reuse rotates: %v", round, h, err)
 				}
 			}
@@ -110,7 +110,7 @@ func testRefreshTokenRaces(t *testing.T, open opener) {
 				for i := 1; i <= 10 && rotateErr == nil; i++ {
 					hash := fmt.Sprintf("%s-%d", user, i)
 					hashes = append(hashes, hash)
-					_, rotateErr = s.RotateRefreshToken(t.Context(), []byte(hashes[i-1]), next(hash, t0), t0)
+					_, rotateErr = s.RotateRefreshToken(t.Context(), []byte(hashes[i-1]), next(hash, t0), t0, nil)
 				}
 			})
 			wg.Go(func() {

@@ -86,23 +86,22 @@ func (s Store) getRefreshToken(ctx context.Context, q Querier, idHash []byte) (s
 
 // RotateRefreshToken implements storage.RefreshTokens. Marking the token
 // used is conditional on it being unused, so of concurrent rotations the
-// first to take the row wins and the others find it used.
-func (s Store) RotateRefreshToken(ctx context.Context, idHash []byte, next storage.RefreshToken, now time.Time) (storage.RefreshToken, error) {
+// first to take the row wins and the others find it used. A rotation
+// refused (used, expired) rolls back, so that its audit entry is not
+// written.
+func (s Store) RotateRefreshToken(ctx context.Context, idHash []byte, next storage.RefreshToken, now time.Time, audit *storage.AuditEntry) (storage.RefreshToken, error) {
 	now = s.d.Stamp(orNow(now))
 	var tok storage.RefreshToken
-	var verdict error
-	err := s.write(ctx, nil, func(tx Querier) ([]storage.Change, error) {
+	err := s.write(ctx, audit, func(tx Querier) ([]storage.Change, error) {
 		var err error
 		if tok, err = s.getRefreshToken(ctx, tx, idHash); err != nil {
 			return nil, err
 		}
 		switch {
 		case !tok.UsedAt.IsZero():
-			verdict = storage.ErrReused
-			return nil, nil
+			return nil, storage.ErrReused
 		case !now.Before(tok.ExpiresAt):
-			verdict = storage.ErrExpired
-			return nil, nil
+			return nil, storage.ErrExpired
 		}
 		if err := s.lockRefreshTokens(ctx, tx, tok.AppID, false); err != nil {
 			return nil, err
@@ -116,8 +115,7 @@ func (s Store) RotateRefreshToken(ctx context.Context, idHash []byte, next stora
 			if tok, err = s.getRefreshToken(ctx, tx, idHash); err != nil {
 				return nil, err
 			}
-			verdict = storage.ErrReused
-			return nil, nil
+			return nil, storage.ErrReused
 		}
 		tok.UsedAt = now
 		next = tok.Successor(next)
@@ -126,11 +124,11 @@ func (s Store) RotateRefreshToken(ctx context.Context, idHash []byte, next stora
 		}
 		return nil, s.insertRefreshToken(ctx, tx, next)
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, storage.ErrReused), errors.Is(err, storage.ErrExpired):
+		return tok, fmt.Errorf("refresh token of family %q: %w", tok.FamilyID, err)
+	case err != nil:
 		return storage.RefreshToken{}, err
-	}
-	if verdict != nil {
-		return tok, fmt.Errorf("refresh token of family %q: %w", tok.FamilyID, verdict)
 	}
 	return tok, nil
 }
