@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -34,6 +35,10 @@ type serveFlags struct {
 	// liveKitReconcile is how often LiveKit rooms are compared with
 	// their sessions.
 	liveKitReconcile time.Duration
+	// proxies are the reverse proxies whose X-Forwarded-For is believed,
+	// as given and as parsed by check.
+	proxyFlags []string
+	proxies    []netip.Prefix
 }
 
 func newServeCmd() *cobra.Command {
@@ -63,6 +68,7 @@ prints that key and its secret once.`,
 	f.auditAge = spanFlag(authority.DefaultAuditRetention)
 	cmd.Flags().Var(&f.auditAge, "audit-retention", "delete audit entries older than this, such as 90d or 36h; 0 keeps them at any age (STAGEDOOR_AUDIT_RETENTION)")
 	cmd.Flags().Int64Var(&f.auditEntries, "audit-max-entries", 0, "keep at most this many audit entries, the newest; 0 keeps any number (STAGEDOOR_AUDIT_MAX_ENTRIES)")
+	cmd.Flags().StringSliceVar(&f.proxyFlags, "trusted-proxy", envList("STAGEDOOR_TRUSTED_PROXIES"), "address or CIDR of a reverse proxy whose X-Forwarded-For names the client that failed authentications are counted against; repeat or separate with commas (STAGEDOOR_TRUSTED_PROXIES)")
 	cmd.Flags().DurationVar(&f.liveKitReconcile, "livekit-reconcile", 5*time.Second, "how often each LiveKit room's participants are read and compared with its sessions (STAGEDOOR_LIVEKIT_RECONCILE)")
 	return cmd
 }
@@ -105,7 +111,42 @@ func (f *serveFlags) check(cmd *cobra.Command) error {
 	if f.liveKitReconcile < 100*time.Millisecond {
 		return usageError("--livekit-reconcile must be at least 100ms")
 	}
+	proxies, err := parseProxies(f.proxyFlags)
+	if err != nil {
+		return err
+	}
+	f.proxies = proxies
 	return nil
+}
+
+// parseProxies reads --trusted-proxy values: addresses, each a prefix of
+// its own, or CIDR prefixes.
+func parseProxies(vs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vs {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil || a.Zone() != "" {
+				return nil, usageError("--trusted-proxy: %q is neither an address nor a CIDR prefix", v)
+			}
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// envList is the comma-separated list in the variable env, or none.
+func envList(env string) []string {
+	var out []string
+	for v := range strings.SplitSeq(os.Getenv(env), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // retention is the audit retention the flags set.
@@ -138,7 +179,7 @@ func serve(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 		return fmt.Errorf("livekit: %w", err)
 	}
 	defer lk.Close()
-	api := server.New(server.Config{Auth: n.auth, LiveKit: lk, Logger: log, StreamsPerCredential: f.streamsPerCredential, StreamsPerNode: f.streamsPerNode})
+	api := server.New(server.Config{Auth: n.auth, LiveKit: lk, Logger: log, StreamsPerCredential: f.streamsPerCredential, StreamsPerNode: f.streamsPerNode, TrustedProxies: f.proxies})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,18 +127,63 @@ func (l *failureLimiter) len() int {
 }
 
 // client names the request's source for throttling: its IP address, or
-// for IPv6 its /64, since one host is commonly given a whole /64.
-func client(r *http.Request) string {
+// for IPv6 its /64, since one host is commonly given a whole /64. The
+// address is the connection's peer, unless the peer is a trusted proxy:
+// then it is the last address of X-Forwarded-For that is not a trusted
+// proxy, read from the right, where each proxy appends the address it saw.
+// An entry may carry a port; one that cannot be read leaves the request
+// at the address of the proxy that added it.
+func (s *Server) client(r *http.Request) string {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	a := ap.Addr().Unmap()
+	if s.trusted(a) {
+		a = s.forwardedFor(r, a)
+	}
 	if a.Is6() {
 		p, _ := a.WithZone("").Prefix(64)
 		return p.String()
 	}
 	return a.String()
+}
+
+// forwardedFor is the client address X-Forwarded-For gives for a request
+// that the trusted proxy peer passed on, or peer.
+func (s *Server) forwardedFor(r *http.Request, peer netip.Addr) netip.Addr {
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		for h := range strings.SplitSeq(v, ",") {
+			hops = append(hops, strings.TrimSpace(h))
+		}
+	}
+	for _, h := range slices.Backward(hops) {
+		a, err := netip.ParseAddr(h)
+		if err != nil {
+			ap, perr := netip.ParseAddrPort(h)
+			if perr != nil {
+				return peer
+			}
+			a = ap.Addr()
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a
+		}
+		peer = a
+	}
+	return peer
+}
+
+// trusted reports whether a is one of the trusted proxies.
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // authenticate checks the request's API key credentials. A key id that no
@@ -151,7 +198,7 @@ func (s *Server) authenticate(r *http.Request) (authority.Caller, error) {
 		s.metrics.authFailures.Inc()
 		return authority.Caller{}, authority.ErrUnauthenticated
 	}
-	from := client(r)
+	from := s.client(r)
 	if d := s.limits.wait(from, key); d > 0 {
 		p := problem.New(http.StatusTooManyRequests, "rate_limited", "too many failed authentications; retry later")
 		p.RetryAfter = d

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -387,18 +389,76 @@ func randomKeyID(id []byte) {
 }
 
 // TestClient checks whom failures are counted against: an IPv4 address, or
-// the /64 of an IPv6 one, however the address is written.
+// the /64 of an IPv6 one, however the address is written; X-Forwarded-For
+// only from a trusted proxy, read from the right past the trusted proxies.
 func TestClient(t *testing.T) {
-	for _, tc := range []struct{ remote, want string }{
-		{"127.0.0.1:40000", "127.0.0.1"},
-		{"[::ffff:127.0.0.1]:40000", "127.0.0.1"},
-		{"[2001:db8:1:2:aaaa::1]:40000", "2001:db8:1:2::/64"},
-		{"[2001:db8:1:2:bbbb::2]:1", "2001:db8:1:2::/64"},
-		{"[fe80::1%eth0]:40000", "fe80::/64"},
-		{"@", "@"},
+	s := New(Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:ff::/48")}})
+	for _, tc := range []struct {
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"127.0.0.1:40000", nil, "127.0.0.1"},
+		{"[::ffff:127.0.0.1]:40000", nil, "127.0.0.1"},
+		{"[2001:db8:1:2:aaaa::1]:40000", nil, "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:bbbb::2]:1", nil, "2001:db8:1:2::/64"},
+		{"[fe80::1%eth0]:40000", nil, "fe80::/64"},
+		{"@", nil, "@"},
+		// A header from anyone but a trusted proxy is not believed.
+		{"127.0.0.1:40000", []string{"198.51.100.7"}, "127.0.0.1"},
+		// From a trusted proxy: the address it saw...
+		{"10.1.2.3:40000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"[::ffff:10.1.2.3]:40000", []string{"::ffff:198.51.100.7"}, "198.51.100.7"},
+		{"[2001:db8:ff::1]:40000", []string{"2001:db8:1:2:aaaa::1"}, "2001:db8:1:2::/64"},
+		{"10.1.2.3:40000", []string{"198.51.100.7:5555"}, "198.51.100.7"},
+		// ...past other trusted proxies, not what the client wrote itself...
+		{"10.1.2.3:40000", []string{"203.0.113.9, 198.51.100.7, 10.9.9.9"}, "198.51.100.7"},
+		{"10.1.2.3:40000", []string{"203.0.113.9", "198.51.100.7, 10.9.9.9"}, "198.51.100.7"},
+		// ...the last trusted proxy when all of them are...
+		{"10.1.2.3:40000", []string{"10.9.9.9"}, "10.9.9.9"},
+		{"10.1.2.3:40000", nil, "10.1.2.3"},
+		// ...and the proxy that added what cannot be read.
+		{"10.1.2.3:40000", []string{"198.51.100.7, not-an-address"}, "10.1.2.3"},
+		{"10.1.2.3:40000", []string{"198.51.100.7, not-an-address, 10.9.9.9"}, "10.9.9.9"},
+		{"10.1.2.3:40000", []string{""}, "10.1.2.3"},
 	} {
-		if got := client(&http.Request{RemoteAddr: tc.remote}); got != tc.want {
-			t.Errorf("client(%q) = %q, want %q", tc.remote, got, tc.want)
+		r := &http.Request{RemoteAddr: tc.remote, Header: http.Header{}}
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
 		}
+		if got := s.client(r); got != tc.want {
+			t.Errorf("client(%q, X-Forwarded-For %q) = %q, want %q", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
+
+// Behind a trusted proxy, failures are counted against the clients the
+// proxy names, so one guessing client does not lock the others out; a
+// client that is no proxy cannot move its failures onto another address.
+func TestFailuresBehindATrustedProxy(t *testing.T) {
+	base := newTestServer(t)
+	api := New(Config{Auth: base.auth, Now: base.clock.Now, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	s := *base
+	s.Server, s.api = srv, api
+	mint := func(from, xff string, key *authority.NewKey) reply {
+		return s.do(t, call{method: "POST", path: "/v1/tokens", basic: key, body: map[string]any{"user_id": "alice", "role": "viewer"},
+			from: from, header: map[string]string{"X-Forwarded-For": xff}})
+	}
+	for range 10 {
+		wantProblem(t, mint("127.0.0.2", "198.51.100.7", wrongSecret(s.prod)), http.StatusUnauthorized, "invalid_client")
+	}
+	want429(t, mint("127.0.0.2", "198.51.100.7", &s.prod))
+	if r := mint("127.0.0.2", "198.51.100.8", &s.prod); r.status != http.StatusCreated {
+		t.Fatalf("another client behind the proxy: %d %s, want 201", r.status, r.raw)
+	}
+
+	for range 10 {
+		wantProblem(t, mint("127.0.0.3", "198.51.100.9", wrongSecret(s.prod)), http.StatusUnauthorized, "invalid_client")
+	}
+	want429(t, mint("127.0.0.3", "198.51.100.10", &s.prod))
+	if r := mint("127.0.0.2", "198.51.100.9", &s.prod); r.status != http.StatusCreated {
+		t.Fatalf("the client a non-proxy named: %d %s, want 201", r.status, r.raw)
 	}
 }

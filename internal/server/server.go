@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +43,12 @@ type Config struct {
 	FailedAuthBurst     int
 	FailedAuthAddrRate  float64
 	FailedAuthAddrBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed: a request from one of them is throttled as coming from
+	// the last address in X-Forwarded-For that is not itself a trusted
+	// proxy. Empty believes no header: every request comes from its
+	// connection's peer.
+	TrustedProxies []netip.Prefix
 	// EventPing is how long an idle event stream waits before a
 	// heartbeat comment; default 15s.
 	EventPing time.Duration
@@ -61,6 +69,7 @@ type Server struct {
 	maxBody int64
 	ping    time.Duration
 	limits  *failureLimiter
+	proxies []netip.Prefix
 	slots   *streamSlots
 	// pulse beats twice per ping interval for the event streams.
 	pulse   *pulse
@@ -93,6 +102,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(reg)
 	s.limits = newFailureLimiter(limitOr(cfg.FailedAuthRate, cfg.FailedAuthBurst, 1, 10),
 		limitOr(cfg.FailedAuthAddrRate, cfg.FailedAuthAddrBurst, 10, 100), maxBuckets, s.now)
+	s.proxies = slices.Clone(cfg.TrustedProxies)
 	s.slots = newStreamSlots(cmp.Or(cfg.StreamsPerCredential, DefaultStreamsPerCredential), cmp.Or(cfg.StreamsPerNode, DefaultStreamsPerNode), reg)
 	s.pulse = newPulse(s.ping / 2)
 	s.streams, s.endStreams = context.WithCancel(context.Background())
