@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/stagedoor/stagedoor/access"
 	"github.com/stagedoor/stagedoor/internal/storage"
 	"github.com/stagedoor/stagedoor/revocation"
@@ -77,7 +79,9 @@ func (a *Authority) Refresh(ctx context.Context, raw string) (Issued, error) {
 		return Issued{}, ErrRefreshInvalid
 	}
 	var stored storedGrant
-	if err := json.Unmarshal(rt.Grants, &stored); err != nil {
+	// Member names are matched exactly, as in request bodies: a row
+	// holding ROOMS is not read as rooms.
+	if err := jsonv2.Unmarshal(rt.Grants, &stored); err != nil {
 		return Issued{}, err
 	}
 	req := stored.request()

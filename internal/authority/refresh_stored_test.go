@@ -3,6 +3,7 @@ package authority_test
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -43,4 +44,26 @@ func TestStoredGrantFormat(t *testing.T) {
 			t.Errorf("the stored grant %s refreshed into %+v", grant, c)
 		}
 	})
+}
+
+// A stored grant is read with exact member names, as request bodies are: a
+// row holding ROOMS and Role has no rooms and no role, so it re-issues
+// nothing.
+func TestStoredGrantExactNames(t *testing.T) {
+	n := newNode(t, openSQLite(t, filepath.Join(t.TempDir(), "stagedoor.db")))
+	const raw = "sdr_storedgrantexactnames"
+	sum := sha256.Sum256([]byte(raw))
+	now := n.clock.Now()
+	err := n.store.CreateRefreshToken(t.Context(), storage.RefreshToken{
+		IDHash: sum[:], FamilyID: "storedgrant2", AppID: n.app, APIKeyID: n.prod.KeyID, Subject: "alice",
+		Rooms:  []string{"stage"},
+		Grants: json.RawMessage(`{"user_id":"alice","Role":"host","ROOMS":["stage"]}`), CreatedAt: now, ExpiresAt: now.Add(authority.RefreshTTL),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := n.auth.Refresh(t.Context(), raw)
+	if err == nil {
+		t.Fatalf("refreshed into %+v, want the grant refused", out.Claims)
+	}
 }
